@@ -1,0 +1,42 @@
+# Two commands on a fresh clone: `make demo` and `make test`. Both create .venv and install
+# the pinned dependencies (requirements.lock) first.
+PYTHON ?= $(shell command -v python3.11 2>/dev/null || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+
+export PREFECT_SERVER_ANALYTICS_ENABLED := false
+export PREFECT_HOME ?= $(CURDIR)/var/prefect
+
+.PHONY: install demo test test-postgres bench lock clean
+
+install: $(STAMP)
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "srdi needs Python 3.11, found " + sys.version' 
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e . || $(BIN)/python -m pip install --quiet --no-deps -e .
+	rm -f $(VENV)/.installed-*; touch $@
+
+demo: install
+	$(BIN)/srdi demo
+
+test: install
+	$(BIN)/python -m pytest -q
+
+test-postgres: install
+	SRDI_TEST_POSTGRES=1 $(BIN)/python -m pytest -q -m postgres
+
+bench: install
+	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
+
+# Re-resolve the pins (run after changing dependencies in pyproject.toml).
+lock:
+	rm -rf /tmp/srdi-lock && $(PYTHON) -m venv /tmp/srdi-lock
+	/tmp/srdi-lock/bin/pip install --quiet --upgrade pip && /tmp/srdi-lock/bin/pip install --quiet -e '.[test]'
+	/tmp/srdi-lock/bin/pip freeze --exclude-editable | grep -v '^srdi' > requirements.lock
+
+clean:
+	rm -rf $(VENV) var

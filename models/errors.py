@@ -1,0 +1,21 @@
+"""Domain errors: each carries a message a clerk can act on (in Chinese)."""
+
+
+class SrdiError(Exception):
+    """Base of every refusal srdi explains to its user; the CLI prints it as one line."""
+
+
+class NotFound(SrdiError):
+    pass
+
+
+class Forbidden(SrdiError):
+    """The actor may not do this (role, jurisdiction, or someone else's application)."""
+
+
+class Conflict(SrdiError):
+    """The state changed under the caller (another reviewer decided first)."""
+
+
+class RuleViolation(SrdiError):
+    """The request breaks a programme rule (closed level, past the window, missing reason…)."""

@@ -1,0 +1,1 @@
+"""The `srdi` command line (typer). Commands call domain functions and flows; no rules here."""
