@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from models.enums import JurisdictionLevel, ReviewLevel
 from models.errors import SrdiError
+from models.reminder_policy import ReminderPolicy
 from models.rules import EligibilityRules
 from srdi.clock import aware
 
@@ -178,6 +179,7 @@ class Profile(Strict):
     ban: Optional[Ban] = None
     eligibility: Optional[EligibilityRules] = None
     funding: Optional[Funding] = None
+    reminders: ReminderPolicy = Field(default_factory=ReminderPolicy)
     notes: Optional[str] = None
 
     @model_validator(mode="after")
