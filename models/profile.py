@@ -9,7 +9,7 @@ become a default.
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal, Optional
@@ -21,7 +21,8 @@ from models.enums import JurisdictionLevel, ReviewLevel
 from models.errors import SrdiError
 from models.reminder_policy import ReminderPolicy
 from models.rules import EligibilityRules
-from srdi.clock import aware
+from models.validation_errors import describe_error
+from srdi.clock import SHANGHAI, aware, local
 
 DayUnit = Literal["working_days", "natural_days"]
 
@@ -42,33 +43,87 @@ class Document(Strict):
 
 
 class DeadlineRule(Strict):
-    """When a level must have decided: a fixed date-time or N days after an event.
+    """When a level must have decided: a fixed date-time, a yearly month-day, or N days after an event.
+
+    - ``fixed``: one date-time (a one-off round, e.g. 财建〔2021〕2号 batch 1: 2021-03-31);
+    - ``annual``: ``month_day`` ("07-12") in the call's year — a programme runs every year while
+      each call is one yearly round (四川: "于7月12日前");
+    - ``after_event``: ``days`` working or natural days after the event.
 
     ``cutoff`` is the wall-clock time in Beijing; ``exclusive`` means "before" (8:00前: a decision
-    at 08:00:00 is late), otherwise the whole minute/second named is still in time.
+    at 08:00:00 is late), otherwise the whole minute/second named is still in time. ``assumed``
+    marks a value the documents do not state; ``note`` then says why it was chosen.
     """
 
-    kind: Literal["fixed", "after_event"]
+    kind: Literal["fixed", "annual", "after_event"]
     at: Optional[datetime] = None
+    month_day: Optional[str] = None
     event: Optional[Literal["call_opens", "call_closes", "level_opens"]] = None
     days: Optional[int] = Field(default=None, ge=0)
     unit: DayUnit = "working_days"
     cutoff: time = time(23, 59, 59)
     exclusive: bool = False
+    assumed: bool = False
     cite: Optional[str] = None
+    note: Optional[str] = None
 
     @field_validator("at")
     @classmethod
     def _aware(cls, value: Optional[datetime]) -> Optional[datetime]:
         return aware(value) if value else value
 
+    @field_validator("month_day")
+    @classmethod
+    def _month_day(cls, value: Optional[str]) -> Optional[str]:
+        if value is None:
+            return value
+        try:
+            parsed = datetime.strptime(f"2001-{value}", "%Y-%m-%d")  # 2001: not a leap year
+        except ValueError:
+            raise ValueError(f"month_day 应为存在于每一年的 MM-DD（如 07-12），实际为 {value!r}") from None
+        if len(value) != 5 or parsed.strftime("%m-%d") != value:
+            raise ValueError(f"month_day 应写作两位月-两位日（如 05-08），实际为 {value!r}")
+        return value
+
     @model_validator(mode="after")
     def _shape(self) -> "DeadlineRule":
         if self.kind == "fixed" and self.at is None:
-            raise ValueError("a fixed deadline needs 'at'")
+            raise ValueError("@at: kind=fixed 的截止规则需要 at（日期时间）")
+        if self.kind == "annual" and self.month_day is None:
+            raise ValueError("@month_day: kind=annual 的截止规则需要 month_day（MM-DD）")
         if self.kind == "after_event" and (self.event is None or self.days is None):
-            raise ValueError("an after_event deadline needs 'event' and 'days'")
+            raise ValueError("@days: kind=after_event 的截止规则需要 event 和 days")
+        if self.assumed and not self.note:
+            raise ValueError("@note: 标为 assumed 的截止规则需要 note 说明取值理由")
         return self
+
+    def due_at(self, call_year: int, event_at: Optional[datetime] = None, calendar=None) -> datetime:
+        """The aware instant of the cut-off for a call of ``call_year``.
+
+        ``event_at`` is required for ``after_event``; ``calendar`` (a StatutoryCalendar, default
+        the statutory one) counts working days and refuses a year it has no schedule for.
+        """
+        if self.kind == "fixed":
+            return self.at
+        if self.kind == "annual":
+            day = date.fromisoformat(f"{call_year:04d}-{self.month_day}")
+        else:
+            if event_at is None:
+                raise ValueError(f"截止规则以事件 {self.event} 起算，需要事件时间")
+            start = local(event_at).date()
+            if self.unit == "natural_days":
+                day = start + timedelta(days=self.days)
+            else:
+                if calendar is None:
+                    from srdi.calendar import statutory_calendar
+
+                    calendar = statutory_calendar()
+                day = calendar.add_workdays(start, self.days)
+        return datetime.combine(day, self.cutoff, tzinfo=SHANGHAI)
+
+    def in_time(self, when: datetime, due: datetime) -> bool:
+        """Whether an act at ``when`` meets a cut-off at ``due`` (``exclusive``: strictly before)."""
+        return aware(when) < due if self.exclusive else aware(when) <= due
 
 
 class SubCap(Strict):
@@ -89,6 +144,22 @@ class QuotaRule(Strict):
     soft: bool = False                                           # 建议名额: warn, do not cut
     rank_by: list[Literal["score_desc", "submitted_at_asc", "ref_asc"]] = ["score_desc", "submitted_at_asc", "ref_asc"]
     cite: Optional[str] = None
+    note: Optional[str] = None
+
+    @field_validator("per_jurisdiction")
+    @classmethod
+    def _codes(cls, value: dict[str, int]) -> dict[str, int]:
+        bad = [code for code, cap in value.items() if len(code) != 6 or not code.isdigit() or cap < 0]
+        if bad:
+            raise ValueError(f"per_jurisdiction 的键应为6位行政区划代码、值为非负整数，不符合的有 {bad}")
+        return value
+
+    @model_validator(mode="after")
+    def _sub_caps_fit(self) -> "QuotaRule":
+        for cap in self.sub_caps:
+            if self.max is not None and cap.max > self.max:
+                raise ValueError(f"sub_caps {cap.category}: 分项上限 {cap.max} 超过总名额 {self.max}")
+        return self
 
 
 class Level(Strict):
@@ -101,7 +172,9 @@ class Level(Strict):
     quota: Optional[QuotaRule] = None
     third_party_evaluation: bool = False
     co_sign_finance: bool = False
+    optional: bool = False           # a level applicants may skip (四川: "按程序报当地中小企业主管部门")
     cite: Optional[str] = None
+    note: Optional[str] = None
 
 
 class NoticeRule(Strict):
@@ -112,7 +185,15 @@ class NoticeRule(Strict):
     opening_day_counts: bool = False
     publisher: ReviewLevel
     close_time: time = time(17, 30)
+    assumed: bool = False
     cite: Optional[str] = None
+    note: Optional[str] = None
+
+    @model_validator(mode="after")
+    def _assumption_explained(self) -> "NoticeRule":
+        if self.assumed and not self.note:
+            raise ValueError("@note: 标为 assumed 的公示期需要 note 说明取值理由")
+        return self
 
 
 class ReReview(Strict):
@@ -122,6 +203,7 @@ class ReReview(Strict):
     route: list[ReviewLevel] = Field(min_length=1)
     missing_revokes: bool = True
     cite: Optional[str] = None
+    note: Optional[str] = None
 
 
 class Validity(Strict):
@@ -129,7 +211,15 @@ class Validity(Strict):
     re_review: Optional[ReReview] = None
     name_change_within_days: Optional[int] = Field(default=None, gt=0)
     name_change_unit: DayUnit = "natural_days"
+    name_change_within_months: Optional[int] = Field(default=None, gt=0)   # "一个月内" is a month, not 30 days
     cite: Optional[str] = None
+    note: Optional[str] = None
+
+    @model_validator(mode="after")
+    def _one_name_change_period(self) -> "Validity":
+        if self.name_change_within_days and self.name_change_within_months:
+            raise ValueError("@name_change_within_months: 更名期限只能填 name_change_within_days 或 name_change_within_months 之一")
+        return self
 
 
 class Ban(Strict):
@@ -147,7 +237,9 @@ class Tranche(Strict):
     years_after_approval: int = Field(ge=0)
     share_pct: Decimal = Field(gt=0, le=100)
     requires_review: bool
+    assumed: bool = False
     cite: Optional[str] = None
+    note: Optional[str] = None
 
 
 class Funding(Strict):
@@ -156,14 +248,26 @@ class Funding(Strict):
     min_direct_enterprise_share_pct: Optional[Decimal] = Field(default=None, ge=0, le=100)
     max_platforms_per_batch: Optional[int] = Field(default=None, ge=0)
     max_per_institution_wan: Optional[Decimal] = Field(default=None, gt=0)
+    max_per_institution_soft: bool = False          # "原则上": warn, do not refuse
     allocation_plan_days: Optional[int] = Field(default=None, gt=0)
+    allocation_plan_unit: DayUnit = "natural_days"
+    grade_factors_assumed: bool = False
     cite: Optional[str] = None
+    note: Optional[str] = None
 
     @model_validator(mode="after")
     def _shares_sum(self) -> "Funding":
         total = sum(t.share_pct for t in self.tranches)
         if total != 100:
-            raise ValueError(f"tranche shares must add up to 100, got {total}")
+            raise ValueError(f"@tranches: 各期 share_pct 合计应为 100，实际为 {total}")
+        if [t.index for t in self.tranches] != list(range(1, len(self.tranches) + 1)):
+            raise ValueError("@tranches: index 应依次为 1、2、3 …")
+        years = [t.years_after_approval for t in self.tranches]
+        if years != sorted(years):
+            raise ValueError("@tranches: 应按 years_after_approval 先后排列")
+        negative = [grade for grade, factor in self.grade_factors.items() if factor < 0]
+        if negative:
+            raise ValueError(f"@grade_factors: 系数不能为负，不符合的有 {negative}")
         return self
 
 
@@ -174,6 +278,7 @@ class Profile(Strict):
     jurisdiction: str = Field(pattern=r"^\d{6}$")     # 000000 for a national programme
     documents: list[Document] = Field(min_length=1)
     route: list[Level] = Field(min_length=1)
+    applicant_deadline: Optional[DeadlineRule] = None   # 企业申报截止 (the call's intake window)
     notice: Optional[NoticeRule] = None
     validity: Optional[Validity] = None
     ban: Optional[Ban] = None
@@ -187,7 +292,20 @@ class Profile(Strict):
         order = list(ReviewLevel)
         levels = [step.level for step in self.route]
         if levels != sorted(levels, key=order.index) or len(set(levels)) != len(levels):
-            raise ValueError("route must list levels bottom-up without repeats (county → municipal → provincial → ministry)")
+            raise ValueError("@route: 审核路径应自下而上、不重复（county → municipal → provincial → ministry）")
+        if self.route[-1].optional:
+            raise ValueError(f"@route.{len(levels) - 1}.optional: 最后一级作出决定，不能为可选")
+        if self.notice and self.notice.publisher not in levels:
+            raise ValueError(f"@notice.publisher: 发布公示的层级应在审核路径 {[l.value for l in levels]} 中，实际为 {self.notice.publisher.value}")
+        if self.validity and self.validity.re_review:
+            stray = [l.value for l in self.validity.re_review.route if l not in levels]
+            if stray:
+                raise ValueError(f"@validity.re_review.route: 复核层级应在审核路径中，多出 {stray}")
+        bands = set(self.eligibility.band_ids()) if self.eligibility else set()
+        for i, step in enumerate(self.route):
+            for j, cap in enumerate(step.quota.sub_caps if step.quota else []):
+                if bands and cap.category not in bands:
+                    raise ValueError(f"@route.{i}.quota.sub_caps.{j}.category: 应为资格条件的分档之一 {sorted(bands)}，实际为 {cap.category!r}")
         return self
 
     def step(self, level: ReviewLevel) -> Level:
@@ -211,10 +329,6 @@ class ProfileError(SrdiError, ValueError):
     """A profile that does not load: one line naming the file, the field and what was expected."""
 
 
-def _field_path(loc: tuple) -> str:
-    return ".".join(str(part) for part in loc if not (isinstance(part, str) and part in {"criterion", "all_of", "any_of", "k_of_n", "bands"}))
-
-
 def parse_profile(text: str, source: str) -> Profile:
     try:
         data = yaml.safe_load(text)
@@ -225,10 +339,7 @@ def parse_profile(text: str, source: str) -> Profile:
     try:
         return Profile.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        got = first.get("input")
-        got_text = "" if isinstance(got, (dict, list)) else f"（实际为 {got!r}）"
-        raise ProfileError(f"{source}: 字段 {_field_path(first['loc']) or '(顶层)'}: {first['msg']}{got_text}") from None
+        raise ProfileError(describe_error(exc, source)) from None
 
 
 def load_profile(path: Path) -> Profile:
@@ -253,4 +364,4 @@ def load_profiles(directory: Path) -> dict[str, Profile]:
     return profiles
 
 
-__all__ = ["Profile", "ProfileError", "load_profile", "load_profiles", "parse_profile", "JurisdictionLevel"]
+__all__ = ["DeadlineRule", "Profile", "ProfileError", "load_profile", "load_profiles", "parse_profile", "JurisdictionLevel"]

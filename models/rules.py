@@ -10,6 +10,12 @@ A tree is made of nodes, each with a ``type``:
 
 Exclusions (不得申报/不予推荐), bonus points (激励/加分) and relaxations (放宽, e.g. Hebei's
 fast track) sit beside the tree. The engine that evaluates them lives in tasks/eligibility.py.
+
+Every metric a rule names must be in the vocabulary of models/metrics.py, used with a year window
+that fits it (a yearly financial figure needs one, a fact of the application must not have one)
+and an operator that fits its unit; a profile that breaks this does not load. A node with
+``gating: false`` is judged and recorded but does not decide eligibility (e.g. Sichuan batch 2's
+成长性, "不作为第二批申报条件").
 """
 
 from __future__ import annotations
@@ -17,7 +23,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from models.metrics import Metric, UnknownMetric, get_metric
 
 
 class Strict(BaseModel):
@@ -34,6 +42,29 @@ YearWindow = Literal[
     "none",            # not a yearly figure (a fact of the application)
 ]
 
+NUMERIC_OPS = {">=", ">", "<=", "<", "==", "!="}
+BOOL_OPS = {"is_true", "is_false"}
+ENUM_OPS = {"in", "==", "!="}
+
+
+def _known_metric(name: str) -> str:
+    try:
+        get_metric(name)
+    except UnknownMetric as exc:
+        raise ValueError(str(exc)) from None
+    return name
+
+
+def _check_window(owner: str, metric: Metric, years: str) -> None:
+    if metric.yearly and years == "none":
+        raise ValueError(f"@years: {owner}: 指标 {metric.name}（{metric.label}）按年度取值，years 应为 last/each_last_2/avg_last_2 等年度口径")
+    if not metric.yearly and years != "none":
+        raise ValueError(f"@years: {owner}: 指标 {metric.name}（{metric.label}）不按年度取值，years 应为 none，实际为 {years}")
+    if years == "aggregate_last_2" and metric.ratio_of is None:
+        raise ValueError(f"@years: {owner}: years=aggregate_last_2（两年合计之比）只适用于比率指标，{metric.name} 不是比率")
+    if years == "sum_last_2" and metric.unit == "%":
+        raise ValueError(f"@years: {owner}: 百分比指标 {metric.name} 不能两年相加（sum_last_2），应为 aggregate_last_2 或 avg_last_2")
+
 
 class Criterion(Strict):
     type: Literal["criterion"] = "criterion"
@@ -43,12 +74,31 @@ class Criterion(Strict):
     op: Literal[">=", ">", "<=", "<", "==", "!=", "in", "is_true", "is_false"]
     value: Optional[Union[Decimal, int, str, bool, list[str]]] = None
     years: YearWindow = "none"
+    gating: bool = True          # false: judged and recorded, never decides eligibility
     cite: Optional[str] = None
+    note: Optional[str] = None
+
+    _metric_known = field_validator("metric")(_known_metric)
 
     @model_validator(mode="after")
-    def _value_needed(self) -> "Criterion":
-        if self.op not in ("is_true", "is_false") and self.value is None:
-            raise ValueError(f"criterion {self.id}: op {self.op} needs a value")
+    def _fits_metric(self) -> "Criterion":
+        owner = f"条件 {self.id}"
+        metric = get_metric(self.metric)
+        _check_window(owner, metric, self.years)
+        if metric.unit == "bool":
+            if self.op not in BOOL_OPS:
+                raise ValueError(f"@op: {owner}: 是/否指标 {metric.name} 只能用 is_true/is_false，实际为 {self.op}")
+            return self
+        if self.value is None:
+            raise ValueError(f"@value: {owner}: 运算符 {self.op} 需要 value")
+        if metric.unit == "enum":
+            values = self.value if isinstance(self.value, list) else [self.value]
+            bad = [v for v in values if str(v) not in metric.choices]
+            if self.op not in ENUM_OPS or bad:
+                raise ValueError(f"@op: {owner}: 枚举指标 {metric.name} 只能用 in/==/!=，取值须在 {list(metric.choices)} 中")
+            return self
+        if self.op not in NUMERIC_OPS or not isinstance(self.value, (Decimal, int)) or isinstance(self.value, bool):
+            raise ValueError(f"@op: {owner}: 数值指标 {metric.name}（{metric.unit}）应使用 >=、>、<=、<、==、!= 与一个数值，实际为 {self.op} {self.value!r}")
         return self
 
 
@@ -58,14 +108,16 @@ class Group(Strict):
     label: str
     k: Optional[int] = Field(default=None, ge=1)
     items: list["RuleNode"] = Field(min_length=1)
+    gating: bool = True
     cite: Optional[str] = None
+    note: Optional[str] = None
 
     @model_validator(mode="after")
     def _k_fits(self) -> "Group":
         if self.type == "k_of_n" and (self.k is None or self.k > len(self.items)):
-            raise ValueError(f"group {self.id}: k_of_n needs 1 ≤ k ≤ {len(self.items)}")
+            raise ValueError(f"@k: 组 {self.id}: k_of_n 需要 1 ≤ k ≤ {len(self.items)}")
         if self.type != "k_of_n" and self.k is not None:
-            raise ValueError(f"group {self.id}: k only applies to k_of_n")
+            raise ValueError(f"@k: 组 {self.id}: k 只适用于 k_of_n")
         return self
 
 
@@ -85,6 +137,27 @@ class Bands(Strict):
     years: YearWindow = "last"
     bands: list[Band] = Field(min_length=1)
     cite: Optional[str] = None
+    note: Optional[str] = None
+
+    _metric_known = field_validator("metric")(_known_metric)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Bands":
+        metric = get_metric(self.metric)
+        _check_window(f"分档 {self.id}", metric, self.years)
+        if not metric.numeric:
+            raise ValueError(f"@metric: 分档 {self.id}: 指标 {metric.name} 不是数值，不能分档")
+        ids = [band.id for band in self.bands]
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"@bands: 分档 {self.id}: 档位 id 重复 {ids}")
+        for band in self.bands:
+            if band.min is not None and band.max is not None and band.min >= band.max:
+                raise ValueError(f"@bands: 分档 {self.id}: 档位 {band.id} 的 min 应小于 max")
+        spans = sorted(self.bands, key=lambda b: Decimal("-Infinity") if b.min is None else b.min)
+        for lower, upper in zip(spans, spans[1:]):
+            if lower.max is None or upper.min is None or lower.max > upper.min:
+                raise ValueError(f"@bands: 分档 {self.id}: 档位 {lower.id} 与 {upper.id} 区间重叠")
+        return self
 
 
 RuleNode = Annotated[Union[Criterion, Group, Bands], Field(discriminator="type")]
@@ -106,9 +179,26 @@ class Exclusion(Strict):
     ]
     boards: list[str] = Field(default_factory=list)
     years: Optional[int] = Field(default=None, ge=1)
+    severity: Literal["major", "any"] = "major"   # 重大事故 only, or any accident
     title: Optional[str] = None
     fact: Optional[str] = None
     cite: Optional[str] = None
+    note: Optional[str] = None
+
+    @model_validator(mode="after")
+    def _has_what_kind_needs(self) -> "Exclusion":
+        needs = {"listed_on_board": "boards", "accident_within_years": "years", "holds_title": "title", "fact_true": "fact"}
+        field = needs.get(self.kind)
+        if field and not getattr(self, field):
+            raise ValueError(f"@{field}: 排除条件 {self.id}: kind={self.kind} 需要字段 {field}")
+        if self.fact is not None and get_metric(self.fact).unit != "bool":
+            raise ValueError(f"@fact: 排除条件 {self.id} 的 fact 应为是/否指标，{self.fact} 不是")
+        return self
+
+    @field_validator("fact")
+    @classmethod
+    def _fact_known(cls, value: Optional[str]) -> Optional[str]:
+        return value if value is None else _known_metric(value)
 
 
 class Bonus(Strict):
@@ -119,16 +209,30 @@ class Bonus(Strict):
     points: Decimal = Field(gt=0)
     when: RuleNode
     cite: Optional[str] = None
+    note: Optional[str] = None
 
 
 class Relaxation(Strict):
-    """放宽条件: when ``when`` holds, the listed criteria are waived."""
+    """放宽条件: when ``when`` holds (and the call's batch is listed, if any), the listed rule
+    nodes are waived — all of them, or at most ``max_waived`` of them (Qinghai: "不超过2项量化指标",
+    the engine waives the failing ones up to that number)."""
 
     id: str
     label: str
-    when: RuleNode
+    when: Optional[RuleNode] = None                      # None: no condition on the enterprise
+    call_batches: list[int] = Field(default_factory=list)  # only in calls of these 批次
     waives: list[str] = Field(min_length=1)
+    max_waived: Optional[int] = Field(default=None, ge=1)
     cite: Optional[str] = None
+    note: Optional[str] = None
+
+    @model_validator(mode="after")
+    def _has_a_condition(self) -> "Relaxation":
+        if self.when is None and not self.call_batches:
+            raise ValueError(f"@when: 放宽条件 {self.id}: 需要 when 或 call_batches")
+        if self.max_waived is not None and self.max_waived > len(self.waives):
+            raise ValueError(f"@max_waived: 放宽条件 {self.id}: max_waived 不能大于 waives 的个数 {len(self.waives)}")
+        return self
 
 
 class EligibilityRules(Strict):
@@ -137,6 +241,48 @@ class EligibilityRules(Strict):
     exclusions: list[Exclusion] = Field(default_factory=list)
     bonus: list[Bonus] = Field(default_factory=list)
     relaxations: list[Relaxation] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _ids_resolve(self) -> "EligibilityRules":
+        ids = node_ids(self.rule)
+        for extra in [b.when for b in self.bonus] + [r.when for r in self.relaxations if r.when is not None]:
+            ids += node_ids(extra)
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"@rule: 规则节点 id 重复 {duplicates}")
+        tree = set(node_ids(self.rule))
+        for relaxation in self.relaxations:
+            unknown = [w for w in relaxation.waives if w not in tree]
+            if unknown:
+                raise ValueError(f"@relaxations: 放宽条件 {relaxation.id}: waives 引用了不存在的条件 {unknown}")
+        return self
+
+    def band_ids(self) -> list[str]:
+        return [band.id for node in walk(self.rule) if isinstance(node, Bands) for band in node.bands]
+
+
+def walk(node: "RuleNode"):
+    """Every node of a tree, parents before children (bands' rules included)."""
+    yield node
+    if isinstance(node, Group):
+        for item in node.items:
+            yield from walk(item)
+    elif isinstance(node, Bands):
+        for band in node.bands:
+            yield from walk(band.rule)
+
+
+def node_ids(node: "RuleNode") -> list[str]:
+    return [n.id for n in walk(node)]
+
+
+def metrics_used(rules: EligibilityRules) -> set[str]:
+    """Every metric and fact a profile's rules read (for import templates and the engine)."""
+    nodes = list(walk(rules.rule))
+    for extra in [b.when for b in rules.bonus] + [r.when for r in rules.relaxations if r.when is not None]:
+        nodes += list(walk(extra))
+    used = {n.metric for n in nodes if isinstance(n, (Criterion, Bands))}
+    return used | {e.fact for e in rules.exclusions if e.fact}
 
 
 Group.model_rebuild()
