@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksu
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_HOME ?= $(CURDIR)/var/prefect
 
-.PHONY: install demo test test-postgres bench lock clean
+.PHONY: install demo test test-postgres migration bench lock clean
 
 install: $(STAMP)
 
@@ -17,7 +17,7 @@ $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
-	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e . || $(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	rm -f $(VENV)/.installed-*; touch $@
 
 demo: install
@@ -26,8 +26,16 @@ demo: install
 test: install
 	$(BIN)/python -m pytest -q
 
+# The storage tests again on PostgreSQL; SRDI_TEST_POSTGRES_URL names a server whose user may
+# create databases (.ci/run starts a throw-away one), e.g. postgresql://postgres@127.0.0.1:5432/postgres
 test-postgres: install
-	SRDI_TEST_POSTGRES=1 $(BIN)/python -m pytest -q -m postgres
+	@test -n "$$SRDI_TEST_POSTGRES_URL" || { echo "make test-postgres: set SRDI_TEST_POSTGRES_URL=postgresql://USER@HOST:PORT/DB" >&2; exit 2; }
+	$(BIN)/python -m pytest -q -m postgres
+
+# Pre-release: rewrite migrations/versions/0001_initial.py from the current models (deterministic;
+# includes the transition log's triggers). Run after changing any table, then commit the result.
+migration: install
+	$(BIN)/srdi db regenerate-initial
 
 bench: install
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done

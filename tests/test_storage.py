@@ -10,6 +10,8 @@ from sqlmodel import select
 from models import Jurisdiction
 from models.enums import JurisdictionLevel
 
+pytestmark = pytest.mark.postgres  # runs on SQLite and, with SRDI_TEST_POSTGRES_URL, on PostgreSQL
+
 
 def test_jurisdiction_tree_comes_from_the_national_table(session):
     hebei = session.get(Jurisdiction, "130000")
