@@ -23,6 +23,7 @@ class Application(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("call_id", "enterprise_id"),
         Index("ix_application_call_level_status", "call_id", "level", "status"),
+        Index("ix_application_review_desk", "call_id", "level", "review_jurisdiction_code", "status"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -31,6 +32,10 @@ class Application(SQLModel, table=True):
     enterprise_id: int = Field(foreign_key="enterprise.id", index=True)
     jurisdiction_code: str = Field(foreign_key="jurisdiction.code", index=True, description="所在区（县）")
     level: ReviewLevel
+    review_jurisdiction_code: Optional[str] = Field(
+        default=None, foreign_key="jurisdiction.code",
+        description="审核辖区: the applicant's ancestor at ``level`` whose bureau decides (set by tasks/applications.py, moved by the level close)",
+    )
     status: ApplicationStatus
     version: int = 1
     score: Optional[Decimal] = Field(default=None, max_digits=7, decimal_places=2)

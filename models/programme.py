@@ -32,4 +32,6 @@ class Call(SQLModel, table=True):
     opens_at: datetime
     closes_at: Optional[datetime] = Field(default=None, description="企业申报截止")
     status: str = Field(default="open", max_length=16, index=True)
+    kind: str = Field(default="recognition", max_length=16,
+                      description="recognition (认定申报, the profile's route) / re_review (复核, validity.re_review.route)")
     created_at: Optional[datetime] = None

@@ -1,0 +1,37 @@
+"""`srdi application show`: an application's timeline from the transition log (北京时间)."""
+
+from __future__ import annotations
+
+import typer
+
+from models.db import get_engine
+from models.enums import ReviewLevel
+from srdi.cli.output import JSON_OPTION, emit
+from tasks.labels import status_label
+from tasks.status import timeline
+
+app = typer.Typer(help="申报：查看办理记录", no_args_is_help=True)
+
+
+def _event_line(e: dict) -> str:
+    place = ReviewLevel(e["to_level"]).label + "级"
+    if e["from_level"] not in (None, e["to_level"]):
+        place = f"{ReviewLevel(e['from_level']).label}级→{place}"
+    extra = "".join(f"；{label}{value}" for label, value in (("评分 ", e["score"]), ("", e["reason"])) if value)
+    return f"{e['at']:%Y-%m-%d %H:%M:%S}  {e['action_label']}（{e['actor']}）  {place} {status_label(e['to_status'])}{extra}"
+
+
+def _render(data: dict) -> None:
+    typer.echo(f"申报 {data['ref']}：{data['enterprise']}（{data['uscc']}，{data['home']}）")
+    typer.echo(f"当前：{data['desk']} {ReviewLevel(data['level']).label}级 {data['status_label']}（第{data['version']}版）")
+    typer.echo("办理记录（北京时间）：")
+    for event in data["events"]:
+        typer.echo("  " + _event_line(event))
+
+
+@app.command("show")
+def show(application: str = typer.Argument(..., help="申报编号或 ID"), as_json: bool = JSON_OPTION) -> None:
+    """Print APPLICATION's current stage and every transition."""
+    with get_engine().connect() as connection:
+        data = timeline(connection, application)
+    emit(data, as_json, _render)
