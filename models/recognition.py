@@ -37,4 +37,7 @@ class Recognition(SQLModel, table=True):
     status: RecognitionStatus = RecognitionStatus.active
     revoked_at: Optional[datetime] = None
     revoked_reason: Optional[str] = None
+    revoked_by: Optional[str] = Field(default=None, max_length=64)
+    notice_id: Optional[int] = Field(default=None, foreign_key="notice.id", description="the 公示 it followed")
+    renews_id: Optional[int] = Field(default=None, foreign_key="recognition.id", description="复核通过时所接续的原认定")
     created_at: Optional[datetime] = None
