@@ -1,0 +1,1 @@
+"""Mail and announcements: render (Jinja2) → outbox rows → send (aiosmtplib); 公示公告 pages."""

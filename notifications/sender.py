@@ -1,0 +1,205 @@
+"""Send the outbox with aiosmtplib: reused connections, bounded concurrency, retries with back-off.
+
+One run claims due mails in batches, hands them to ``concurrency`` workers that each keep one
+SMTP connection open for the whole run, and records every outcome in the outbox:
+
+* accepted by the server → ``sent``;
+* refused permanently (5xx) → ``failed`` with the server's answer;
+* refused temporarily (4xx) → stays ``queued`` and is retried later with back-off, ``failed``
+  after ``max_attempts`` such refusals;
+* server unreachable (after ``connect_retries`` attempts with back-off within the run), login
+  refused, or our sender address refused → the run stops and every mail not yet accepted stays
+  ``queued`` for a later run. Nothing is lost, and nothing already accepted is sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+
+import aiosmtplib
+from sqlalchemy.engine import Engine, Row
+
+from models.db import get_engine
+from models.outbox import MailState
+from notifications.config import SmtpConfig
+from notifications.mime import mime_bytes
+from notifications.outbox import Outcome, claim_due, record_outcomes, release
+from srdi.clock import clock
+
+BATCH = 200
+
+
+@dataclass
+class SendReport:
+    claimed: int = 0
+    sent: int = 0
+    deferred: int = 0
+    failed: int = 0
+    server_unavailable: str | None = None
+    seconds: float = 0.0
+    errors: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class ServerUnavailable(Exception):
+    pass
+
+
+@lru_cache(maxsize=1)
+def _local_hostname() -> str:
+    return socket.gethostname() or "localhost"
+
+
+def _client(config: SmtpConfig) -> aiosmtplib.SMTP:
+    return aiosmtplib.SMTP(
+        hostname=config.host, port=config.port, timeout=config.timeout, local_hostname=_local_hostname(),
+        use_tls=config.tls == "tls", start_tls=config.tls == "starttls",
+        username=config.username, password=config.password,
+    )
+
+
+class Connections:
+    """SMTP connections kept open across batches of one run."""
+
+    def __init__(self, config: SmtpConfig):
+        self.config = config
+        self.idle: list[aiosmtplib.SMTP] = []
+        self.unavailable: str | None = None
+
+    async def get(self) -> aiosmtplib.SMTP:
+        while self.idle:
+            smtp = self.idle.pop()
+            if smtp.is_connected:
+                return smtp
+        return await self._open()
+
+    async def _open(self) -> aiosmtplib.SMTP:
+        delay, error = self.config.retry_delay, None
+        for attempt in range(self.config.connect_retries):
+            if self.unavailable:
+                break
+            smtp = _client(self.config)
+            try:
+                await smtp.connect()
+                return smtp
+            except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
+                error = f"{type(exc).__name__}: {exc}"
+                if attempt + 1 < self.config.connect_retries:
+                    await asyncio.sleep(delay)
+                    delay *= 2
+        self.unavailable = self.unavailable or f"SMTP {self.config.host}:{self.config.port} 无法连接（{error}）"
+        raise ServerUnavailable(self.unavailable)
+
+    def put(self, smtp: aiosmtplib.SMTP | None) -> None:
+        if smtp is not None and smtp.is_connected:
+            self.idle.append(smtp)
+
+    async def close(self) -> None:
+        for smtp in self.idle:
+            try:
+                await smtp.quit()
+            except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError):
+                smtp.close()
+        self.idle.clear()
+
+
+def _refusal(exc: Exception) -> tuple[int | None, str]:
+    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused) and exc.recipients:
+        first = exc.recipients[0]
+        return first.code, f"{first.code} {first.message}"
+    code = getattr(exc, "code", None)
+    return code, f"{code} {getattr(exc, 'message', exc)}"
+
+
+async def _deliver(rows: list[Row], connections: Connections, config: SmtpConfig, outcomes: dict[int, Outcome]) -> None:
+    """Send ``rows``, writing each row's outcome into ``outcomes`` as soon as it is known."""
+    pending = list(reversed(rows))
+    retried: set[int] = set()
+
+    async def worker() -> None:
+        smtp = None
+        while pending and not connections.unavailable:
+            row = pending.pop()
+            try:
+                smtp = smtp if smtp is not None and smtp.is_connected else await connections.get()
+            except ServerUnavailable as exc:
+                outcomes[row.id] = Outcome(row.id, MailState.queued, str(exc))
+                break
+            try:
+                await smtp.sendmail(config.sender, [row.to_addr], mime_bytes(row, config))
+                outcomes[row.id] = Outcome(row.id, MailState.sent)
+            except aiosmtplib.SMTPSenderRefused as exc:
+                # Refusing our own address is the configuration's fault, not this mail's: stop, keep all queued.
+                connections.unavailable = f"SMTP 服务器拒绝发件人 {config.sender}（{exc.code} {exc.message}）"
+                outcomes[row.id] = Outcome(row.id, MailState.queued, connections.unavailable)
+            except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as exc:
+                code, text = _refusal(exc)
+                permanent = (code is not None and code >= 500) or row.attempts + 1 >= config.max_attempts
+                outcomes[row.id] = Outcome(row.id, MailState.failed if permanent else MailState.queued, text)
+            except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
+                # The connection broke before the server accepted the message: try once more.
+                smtp = None
+                if row.id in retried:
+                    outcomes[row.id] = Outcome(row.id, MailState.queued, f"{type(exc).__name__}: {exc}")
+                else:
+                    retried.add(row.id)
+                    pending.append(row)
+        connections.put(smtp)
+
+    await asyncio.gather(*(worker() for _ in range(min(config.concurrency, len(rows)))))
+    reason = connections.unavailable or "本轮未发送"
+    for row in rows:
+        outcomes.setdefault(row.id, Outcome(row.id, MailState.queued, reason))
+
+
+async def asend_queued(engine: Engine | None = None, config: SmtpConfig | None = None,
+                       limit: int | None = None, batch: int = BATCH) -> SendReport:
+    engine = engine or get_engine()
+    config = config or SmtpConfig.from_settings()
+    report, token = SendReport(), uuid.uuid4().hex
+    connections = Connections(config)
+    started = time.perf_counter()
+    try:
+        while limit is None or report.claimed < limit:
+            size = batch if limit is None else min(batch, limit - report.claimed)
+            with engine.begin() as connection:
+                rows = claim_due(connection, token, size)
+            if not rows:
+                break
+            report.claimed += len(rows)
+            outcomes: dict[int, Outcome] = {}
+            try:
+                await _deliver(rows, connections, config, outcomes)
+            finally:
+                # Even when interrupted, record what the server accepted; the rest goes back.
+                with engine.begin() as connection:
+                    record_outcomes(connection, token, list(outcomes.values()), {row.id: row.attempts for row in rows}, clock.now())
+                    release(connection, token)
+            for o in outcomes.values():
+                if o.state == MailState.sent:
+                    report.sent += 1
+                elif o.state == MailState.failed:
+                    report.failed += 1
+                    report.errors.append(f"#{o.mail_id}: {o.error}")
+                else:
+                    report.deferred += 1
+            if connections.unavailable:
+                report.server_unavailable = connections.unavailable
+                break
+    finally:
+        await connections.close()
+        report.seconds = round(time.perf_counter() - started, 3)
+    return report
+
+
+def send_queued(engine: Engine | None = None, config: SmtpConfig | None = None,
+                limit: int | None = None, batch: int = BATCH) -> SendReport:
+    """Send every due queued mail (synchronous entry point for flows, the CLI and the scheduler)."""
+    return asyncio.run(asend_queued(engine, config, limit, batch))

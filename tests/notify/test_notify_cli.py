@@ -1,0 +1,55 @@
+"""The clerk's commands: sweep by hand, send the queue, see failures, list the scheduler's jobs."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from typer.testing import CliRunner
+
+from srdi.cli.main import app
+from srdi.clock import SHANGHAI
+from tasks.deadlines import register_deadlines
+
+runner = CliRunner()
+
+
+def test_sweep_and_send_from_the_command_line(people, clock, sink, monkeypatch):
+    with people.begin() as c:
+        register_deadlines(c, [{"key": "level:HB-2025:county:130102", "kind": "level_decision", "title": "长安区县级审核推荐",
+                                "due_at": datetime(2025, 10, 14, 17, 30, tzinfo=SHANGHAI), "jurisdiction_code": "130102",
+                                "call_id": "HB-2025"}])
+    clock.set(datetime(2025, 10, 4, 9, 0, tzinfo=SHANGHAI))                  # 国庆 holiday
+    holiday = runner.invoke(app, ["reminders", "sweep"])
+    assert holiday.exit_code == 0 and "2025-10-04 不是法定工作日，不发送提醒" in holiday.output
+
+    clock.set(datetime(2025, 9, 30, 9, 0, tzinfo=SHANGHAI))
+    result = runner.invoke(app, ["reminders", "sweep", "--no-send", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["mails"] == 2
+    sent = runner.invoke(app, ["mail", "send-queued"])
+    assert sent.exit_code == 0 and "成功 2 封" in sent.output
+    outbox = runner.invoke(app, ["mail", "outbox", "--json"])
+    assert json.loads(outbox.output) == {"states": {"sent": 2}, "failed": []}
+
+
+def test_send_queued_says_when_the_server_is_down_and_exits_non_zero(people, clock, smtp_env):
+    with people.begin() as c:
+        register_deadlines(c, [{"key": "k", "kind": "level_decision", "title": "长安区县级审核推荐",
+                                "due_at": datetime(2025, 10, 14, 17, 30, tzinfo=SHANGHAI), "jurisdiction_code": "130102"}])
+    clock.set(datetime(2025, 9, 30, 9, 0, tzinfo=SHANGHAI))
+    runner.invoke(app, ["reminders", "sweep", "--no-send"])
+    result = runner.invoke(app, ["mail", "send-queued"])
+    assert result.exit_code == 2
+    assert "无法连接" in result.output and "邮件保留在发件箱" in result.output
+
+
+def test_scheduler_jobs_lists_next_fire_times_in_beijing_time(engine, monkeypatch):
+    result = runner.invoke(app, ["scheduler", "jobs", "--json"])
+    assert result.exit_code == 0, result.output
+    jobs = {job["id"]: job for job in json.loads(result.output)}
+    assert {"reminder-sweep", "send-outbox", "scheduler-sync"} <= set(jobs)
+    sweep_at = datetime.fromisoformat(jobs["reminder-sweep"]["next_run_time"])
+    assert sweep_at.utcoffset().total_seconds() == 8 * 3600 and sweep_at.strftime("%H:%M") == "09:00"
+    again = json.loads(runner.invoke(app, ["scheduler", "jobs", "--json", "--no-sync"]).output)
+    assert [j["id"] for j in again] == [j["id"] for j in json.loads(result.output)]
