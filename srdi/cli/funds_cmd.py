@@ -1,0 +1,199 @@
+"""`srdi funds`: 实施方案, annual reviews and disbursement runs of the funded tier (重点"小巨人").
+
+The commands call the same domain functions the Prefect flow runs (flows/funds.py); they hold no rules.
+"""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from models.db import get_engine
+from models.errors import RuleViolation
+from models.funding_plan import OpinionStage, VersionKind
+from srdi.cli.output import JSON_OPTION, emit, table
+from srdi.clock import clock, local, parse_instant
+
+app = typer.Typer(help="资金：实施方案、绩效考核与分年度拨付（重点“小巨人”）", no_args_is_help=True)
+
+PROVINCE = typer.Option(..., "--province", help="省级行政区划代码，如 110000")
+BATCH = typer.Option(None, "--batch", help="批次；该省只有一个实施方案时可省略")
+AT = typer.Option(None, "--at", help="时间 YYYY-MM-DD[THH:MM]（北京时间）；默认现在")
+DEADLINE_STATES = {"open": "未到期", "met": "按期", "missed": "逾期", "cancelled": "取消"}
+PLAN_COLUMNS = ("item_type", "uscc", "name", "platform_category", "amount_wan")
+
+
+def _when(text: Optional[str]) -> Optional[datetime]:
+    if text is None:
+        return None
+    try:
+        return parse_instant(text)
+    except ValueError:
+        raise typer.BadParameter(f"时间应为 YYYY-MM-DD 或 YYYY-MM-DDTHH:MM，实际为 {text!r}") from None
+
+
+def _shown(dt: Optional[datetime]) -> str:
+    return f"{local(dt):%Y-%m-%d %H:%M}" if dt else "—"
+
+
+def _read_rows(path: Path) -> list[dict]:
+    """A 名单 as CSV (UTF-8, header item_type,uscc,name,platform_category,amount_wan)."""
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = [c for c in ("item_type", "uscc", "amount_wan") if c not in (reader.fieldnames or [])]
+        if missing:
+            raise RuleViolation(f"{path}: 缺少列 {'、'.join(missing)}（应有列 {','.join(PLAN_COLUMNS)}）")
+        return [{k: (v.strip() if isinstance(v, str) and v.strip() else None) for k, v in row.items()} for row in reader]
+
+
+@app.command("run")
+def run(province: str = PROVINCE, tranche: int = typer.Option(..., "--tranche", min=1, help="第几笔（1 = 批复当年）"),
+        batch: Optional[int] = BATCH,
+        received: Optional[str] = typer.Option(None, "--received", help="接到中央直达资金指标发文的时间；默认现在（仅首次有效）"),
+        doc_no: Optional[str] = typer.Option(None, "--doc-no", help="指标发文文号"),
+        out: Optional[Path] = typer.Option(None, "--out", help="分配方案 Excel 的目录；默认 $SRDI_HOME/allocation_plans"),
+        via_prefect: bool = typer.Option(False, "--prefect", help="作为 Prefect 流程运行（记录到 Prefect 服务器）"),
+        as_json: bool = JSON_OPTION) -> None:
+    """Run the disbursement of one tranche for a province (可重复执行，不会重复拨付)."""
+    if via_prefect:
+        from flows.funds import disburse_tranche
+
+        result = disburse_tranche(province, tranche, batch=batch, received_at=received, doc_no=doc_no,
+                                  out_dir=str(out) if out else None)
+    else:
+        from tasks.disbursement import run_disbursement
+
+        result = run_disbursement(get_engine(), province, tranche, batch=batch, received_at=_when(received), doc_no=doc_no,
+                                  out_dir=out, actor="cli").as_dict()
+
+    def render(r):
+        typer.echo(f"第{r['tranche']}笔：新增拨付 {r['created']} 笔，共 {r['payments']} 笔，"
+                   f"金额 {r['amount_wan']:.4f} 万元，直接支持重点“小巨人”企业占比 {r['key_share_pct']}%")
+        typer.echo(f"分配方案：{r['workbook']}（应于 {_shown(r['allocation_plan_due_at'])} 前报财政部）")
+        for item in r["stopped"]:
+            typer.echo(f"  停止支持：{item['name']}（{item['reason']}）")
+        for item in r["pending"]:
+            typer.echo(f"  待考核：{item['name']}（{item['reason']}）")
+
+    emit(result, as_json, render)
+
+
+@app.command("status")
+def status(province: Optional[str] = typer.Option(None, "--province", help="只看一个省"), as_json: bool = JSON_OPTION) -> None:
+    """Plans, recipients and each tranche's payments and allocation-plan deadline."""
+    from tasks.payments import funds_status
+
+    with get_engine().connect() as connection:
+        plans = funds_status(connection, province)
+
+    def render(_):
+        if not plans:
+            typer.echo("没有实施方案")
+        for plan in plans:
+            typer.echo(f"{plan['title']}（{plan['status'].label}）：实施中 {plan['recipients'].get('active', 0)} 个，"
+                       f"停止支持 {plan['recipients'].get('discontinued', 0)} 个")
+            table("分年度资金", ["笔", "时点", "状态", "笔数", "金额（万元）", "扣回", "方案截止", "期限"],
+                  [(t["tranche"], t["label"], t["status"].label, t["payments"], f"{t['amount_wan']:.2f}",
+                    f"{t['adjustments_wan']:.2f}", f"{local(t['allocation_plan_due_at']):%Y-%m-%d}" if t["allocation_plan_due_at"] else "—",
+                    DEADLINE_STATES.get(t["allocation_plan_deadline"], "—"))
+                   for t in plan["tranches"]])
+
+    emit(plans, as_json, render)
+
+
+@app.command("report")
+def report(province: str = PROVINCE, tranche: int = typer.Option(..., "--tranche", min=1), batch: Optional[int] = BATCH,
+           at: Optional[str] = AT) -> None:
+    """Record that the 分配方案 was reported to MOF (抄送当地监管局): closes the 30-day deadline."""
+    from tasks.payments import report_allocation_plan
+
+    with get_engine().begin() as connection:
+        done = report_allocation_plan(connection, province, tranche, batch=batch, reported_at=_when(at))
+    typer.echo("已登记分配方案上报" if done else "该笔分配方案此前已登记上报")
+
+
+@app.command("review")
+def review(province: str = PROVINCE, year: int = typer.Option(..., "--year", min=1, help="实施期第几年"),
+           batch: Optional[int] = BATCH, at: Optional[str] = AT, as_json: bool = JSON_OPTION) -> None:
+    """Score and grade every active recipient's 目标表 for one implementation year."""
+    from tasks.funding_plan import find_plan
+    from tasks.performance import review_year
+
+    with get_engine().begin() as connection:
+        plan = find_plan(connection, province, batch)
+        summary = review_year(connection, plan.id, year, reviewed_at=_when(at))
+    emit({"plan_id": summary.plan_id, "year": year, "created": summary.created, "grades": summary.grades,
+          "without_targets": summary.without_targets}, as_json,
+         lambda _: typer.echo(f"第{year}年度考核：新增 {summary.created} 条，等次分布 {summary.grades}"
+                              + (f"；无目标表 {len(summary.without_targets)} 个" if summary.without_targets else "")))
+
+
+@app.command("plan-submit")
+def plan_submit(province: str = PROVINCE, batch: int = typer.Option(..., "--batch", min=1),
+                kind: VersionKind = typer.Option(VersionKind.submission, "--kind", help="submission（报送版）或 filed（备案版）"),
+                file: Path = typer.Option(..., "--file", exists=True, dir_okay=False, help="名单 CSV"),
+                profile_id: str = typer.Option("key-little-giant-funding", "--programme"),
+                at: Optional[str] = AT, as_json: bool = JSON_OPTION) -> None:
+    """Submit a 报送版 or 备案版 with its 名单; every check runs first and a refusal writes nothing."""
+    from tasks.funding_plan import open_plan, submit_version
+    from tasks.funding_rules import funding_profile
+
+    profile = funding_profile(profile_id)
+    rows = _read_rows(file)
+    with get_engine().begin() as connection:
+        plan_id = open_plan(connection, province, batch, profile)
+        recorded = submit_version(connection, plan_id, kind, rows, submitted_at=_when(at), actor="cli",
+                                  document_ref=file.name, profile=profile)
+    emit({"plan_id": recorded.plan_id, "version_no": recorded.version_no, "warnings": recorded.warnings}, as_json,
+         lambda _: typer.echo(f"已登记{kind.label}（第{recorded.version_no}版，{len(rows)} 行）"
+                              + "".join(f"\n  提示：{w}" for w in recorded.warnings)))
+
+
+@app.command("opinion")
+def opinion(province: str = PROVINCE, batch: Optional[int] = BATCH,
+            stage: OpinionStage = typer.Option(..., "--stage", help="preliminary（初步）或 formal（正式）"),
+            doc_ref: Optional[str] = typer.Option(None, "--doc-ref"), at: Optional[str] = AT) -> None:
+    """Record a 合规性审核意见 on the latest 报送版."""
+    from tasks.funding_plan import find_plan, record_opinion
+
+    with get_engine().begin() as connection:
+        plan = find_plan(connection, province, batch)
+        record_opinion(connection, plan.id, stage, issued_at=_when(at) or clock.now(), doc_ref=doc_ref)
+    typer.echo(f"已登记{stage.label}")
+
+
+@app.command("approve")
+def approve(province: str = PROVINCE, batch: Optional[int] = BATCH,
+            doc_no: str = typer.Option(..., "--doc-no", help="批复文号"), at: Optional[str] = AT) -> None:
+    """批复 the latest 备案版: creates the recipients and schedules the tranches."""
+    from tasks.funding_plan import approve_plan, find_plan
+
+    with get_engine().begin() as connection:
+        plan = find_plan(connection, province, batch)
+        count = approve_plan(connection, plan.id, approved_at=_when(at) or clock.now(), doc_no=doc_no)
+    typer.echo(f"已批复：{count} 个支持对象，分年度资金已排期")
+
+
+@app.command("adjust")
+def adjust(province: str = PROVINCE, tranche: int = typer.Option(..., "--tranche", min=1), uscc: str = typer.Option(..., "--uscc"),
+           kind: str = typer.Option(..., "--kind", help="deduction（扣减）或 clawback（追回）"),
+           amount: Decimal = typer.Option(..., "--amount", help="万元"), reason: str = typer.Option(..., "--reason"),
+           legal_basis: Optional[str] = typer.Option(None, "--basis"), batch: Optional[int] = BATCH,
+           actor: str = typer.Option("cli", "--by")) -> None:
+    """Record a deduction or clawback against one payment."""
+    from models.funding import AdjustmentKind, AdjustmentReason
+    from tasks.payments import find_payment, record_adjustment
+
+    try:
+        kind_value, reason_value = AdjustmentKind(kind), AdjustmentReason(reason)
+    except ValueError:
+        raise RuleViolation(f"--kind 应为 {'/'.join(AdjustmentKind)}，--reason 应为 {'/'.join(AdjustmentReason)}") from None
+    with get_engine().begin() as connection:
+        payment_id = find_payment(connection, province, tranche, uscc, batch)
+        record_adjustment(connection, payment_id, kind_value, amount, reason_value, decided_by=actor, legal_basis=legal_basis)
+    typer.echo(f"已登记{kind_value.label} {amount} 万元")
