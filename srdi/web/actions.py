@@ -1,0 +1,85 @@
+"""The console's bridge to the domain: decisions go to ``tasks.decisions``, nothing is decided here.
+
+``decision_form`` only chooses whether to *show* the form (a reviewer whose bureau sits where the
+application is being reviewed); the domain function checks actor, jurisdiction, level, deadline
+and version again and is the only judge.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Optional
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from models.application import Application
+from models.eligibility import EligibilityVerdict
+from models.enums import ApplicationStatus, ReviewLevel, Role
+from models.errors import NotFound
+from models.jurisdiction import Jurisdiction
+from models.notice import Notice, NoticeEntry, NoticeStatus
+from srdi.web.scope import Scope
+
+DECISION_LABELS = {"recommend": "同意推荐", "return": "退回修改", "reject": "不予推荐"}
+DECIDING_ROLES = frozenset({Role.reviewer})
+
+
+def decision_form(scope: Scope, app: dict[str, Any]) -> Optional[dict[str, Any]]:
+    """What the decision form needs, or None when this user has nothing to decide here."""
+    if scope.role not in DECIDING_ROLES or app["status"] != ApplicationStatus.pending:
+        return None
+    desk = app.get("review_jurisdiction_code")
+    if desk is not None and desk != scope.jurisdiction_code:
+        return None
+    if desk is None and ReviewLevel(app["level"]) != scope.review_level:
+        return None
+    return {"choices": DECISION_LABELS, "version": app["version"]}
+
+
+def decide(engine: Engine, scope: Scope, application_id: int, decision: str, reason: str,
+           score: Optional[Decimal], version: int) -> None:
+    """Record a reviewer's decision through the one domain function, in its own transaction."""
+    from tasks.decisions import decide as record_decision
+
+    with engine.begin() as connection:
+        record_decision(connection, application_id, decision, scope.username, reason=reason or None, score=score,
+                        expected_version=version)
+
+
+def eligibility_verdicts(session: Session, application_id: int) -> list[dict[str, Any]]:
+    """资格审查结论 of one application: the engine's own explanation (labels and citations from the
+    profile) when it offers one, else the stored rows as they are."""
+    try:
+        from tasks.eligibility import explain
+    except ImportError:
+        explain = None
+    if explain is not None:
+        try:
+            return list(explain(session.connection(), str(application_id))["verdicts"])
+        except NotFound:
+            return []
+    table = EligibilityVerdict.__table__
+    stmt = (select(table.c.node_id.label("label"), table.c.kind, table.c.passed, table.c.waived, table.c.points,
+                   table.c.message)
+            .where(table.c.application_id == application_id).order_by(table.c.id))
+    return [dict(r) for r in session.execute(stmt).mappings()]
+
+
+def open_notices(session: Session, scope: Scope) -> list[dict[str, Any]]:
+    """公示 open now that were published inside the subtree or list an application inside it."""
+    publisher = select(Jurisdiction.code).where(scope.path_clause(Jurisdiction.path))
+    lists_ours = exists(
+        select(NoticeEntry.id)
+        .join(Application, Application.id == NoticeEntry.application_id)
+        .join(Jurisdiction, Jurisdiction.code == Application.jurisdiction_code)
+        .where(NoticeEntry.notice_id == Notice.id, scope.path_clause(Jurisdiction.path))
+    )
+    stmt = (
+        select(Notice.id, Notice.title, Notice.call_id, Notice.opens_at, Notice.closes_at, Notice.length, Notice.unit,
+               Notice.jurisdiction_code)
+        .where(Notice.status == NoticeStatus.open, or_(Notice.jurisdiction_code.in_(publisher), lists_ours))
+        .order_by(Notice.closes_at, Notice.id)
+    )
+    return [dict(r) for r in session.execute(stmt).mappings()]

@@ -1,0 +1,109 @@
+"""资金 page: 实施方案 (plans), tranches, recipients with what was paid, performance reviews.
+
+A plan is visible to users inside its province's subtree and to those above it; recipients are
+listed only when their enterprise sits inside the user's subtree (platforms without an enterprise
+row only for users covering the whole province). Read-only: disbursement runs are flows.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from decimal import Decimal
+from typing import Any, Optional
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from models.enterprise import Enterprise
+from models.errors import NotFound
+from models.funding import FundingRecipient, FundTranche, Payment
+from models.funding_plan import ImplementationPlan
+from models.jurisdiction import Jurisdiction
+from models.performance import PerformanceReview
+from srdi.web.auth import current_user, db_session
+from srdi.web.pages import render
+from srdi.web.scope import Scope
+
+router = APIRouter(include_in_schema=False)
+
+
+def _province_covered(scope: Scope):
+    """Plans whose province is inside the subtree (province, ministry users)."""
+    place = aliased(Jurisdiction)
+    return ImplementationPlan.province_code.in_(select(place.code).where(scope.path_clause(place.path)))
+
+
+def _province_above(scope: Scope):
+    """Plans of the province the user's own node belongs to (city, county users)."""
+    parts = scope.path.split("/")
+    return ImplementationPlan.province_code == (parts[1] if len(parts) > 1 else "")
+
+
+def _recipients_in_scope(scope: Scope):
+    place = aliased(Jurisdiction)
+    ours = (select(Enterprise.id).join(place, place.code == Enterprise.jurisdiction_code)
+            .where(scope.path_clause(place.path)))
+    return or_(FundingRecipient.enterprise_id.in_(ours), FundingRecipient.plan_id.in_(
+        select(ImplementationPlan.id).where(_province_covered(scope))))
+
+
+def visible_plans(session: Session, scope: Scope) -> list[dict[str, Any]]:
+    stmt = (select(ImplementationPlan.id, ImplementationPlan.title, ImplementationPlan.province_code,
+                   ImplementationPlan.batch, ImplementationPlan.status, ImplementationPlan.approved_at,
+                   ImplementationPlan.approval_doc_no, Jurisdiction.name.label("province_name"))
+            .join(Jurisdiction, Jurisdiction.code == ImplementationPlan.province_code)
+            .where(or_(_province_covered(scope), _province_above(scope)))
+            .order_by(ImplementationPlan.province_code, ImplementationPlan.batch))
+    return [dict(r) for r in session.execute(stmt).mappings()]
+
+
+def plan_funds(session: Session, scope: Scope, plan_id: int) -> dict[str, Any]:
+    """Tranches with the in-scope payments, and recipients with paid totals and review grades."""
+    in_scope = _recipients_in_scope(scope)
+    paid = dict(session.execute(
+        select(Payment.tranche_id, func.sum(Payment.amount_wan))
+        .join(FundingRecipient, FundingRecipient.id == Payment.recipient_id)
+        .where(FundingRecipient.plan_id == plan_id, in_scope).group_by(Payment.tranche_id)).all())
+    counts = dict(session.execute(
+        select(Payment.tranche_id, func.count()).join(FundingRecipient, FundingRecipient.id == Payment.recipient_id)
+        .where(FundingRecipient.plan_id == plan_id, in_scope).group_by(Payment.tranche_id)).all())
+    tranches = [
+        {**dict(t), "paid_wan": Decimal(str(paid.get(t["id"]) or 0)), "payments": counts.get(t["id"], 0)}
+        for t in session.execute(
+            select(FundTranche.id, FundTranche.tranche_index, FundTranche.label, FundTranche.share_pct,
+                   FundTranche.scheduled_on, FundTranche.status, FundTranche.allocation_plan_due_at,
+                   FundTranche.allocation_reported_at)
+            .where(FundTranche.plan_id == plan_id).order_by(FundTranche.tranche_index)).mappings()
+    ]
+    paid_by = func.coalesce(func.sum(Payment.amount_wan), 0)
+    recipients = [dict(r) for r in session.execute(
+        select(FundingRecipient.id, FundingRecipient.name, FundingRecipient.uscc, FundingRecipient.item_type,
+               FundingRecipient.approved_amount_wan, FundingRecipient.status, FundingRecipient.discontinued_reason,
+               paid_by.label("paid_wan"))
+        .outerjoin(Payment, Payment.recipient_id == FundingRecipient.id)
+        .where(FundingRecipient.plan_id == plan_id, in_scope)
+        .group_by(FundingRecipient.id).order_by(FundingRecipient.id)).mappings()]
+    grades: dict[int, dict[int, str]] = defaultdict(dict)
+    for row in session.execute(
+            select(PerformanceReview.recipient_id, PerformanceReview.year_index, PerformanceReview.grade)
+            .join(FundingRecipient, FundingRecipient.id == PerformanceReview.recipient_id)
+            .where(PerformanceReview.plan_id == plan_id, in_scope)):
+        grades[row.recipient_id][row.year_index] = row.grade
+    years = sorted({year for per in grades.values() for year in per})
+    for r in recipients:
+        r["paid_wan"] = Decimal(str(r["paid_wan"]))
+        r["grades"] = [grades[r["id"]].get(year, "") for year in years]
+    return {"tranches": tranches, "recipients": recipients, "review_years": years}
+
+
+@router.get("/funds")
+def funds_page(request: Request, plan: Optional[int] = None, scope: Scope = Depends(current_user),
+               session: Session = Depends(db_session)):
+    plans = visible_plans(session, scope)
+    chosen = next((p for p in plans if p["id"] == plan), None) if plan else (plans[0] if plans else None)
+    if plan and chosen is None:
+        raise NotFound(f"实施方案 {plan} 不存在或不在您的辖区范围内")
+    data = plan_funds(session, scope, chosen["id"]) if chosen else {"tranches": [], "recipients": [], "review_years": []}
+    return render(request, "funds.html", scope, plans=plans, plan=chosen, **data)
