@@ -2,22 +2,68 @@
 
 from models.application import Application
 from models.deadline import Deadline
+from models.eligibility import EligibilityVerdict
 from models.enterprise import Enterprise, EnterpriseFinancialYear
+from models.funding import DisbursementRun, FundingRecipient, FundTranche, Payment, PaymentAdjustment
+from models.funding_plan import ComplianceOpinion, ImplementationPlan, PlanItem, PlanVersion, WorkArrangement
 from models.jurisdiction import Bureau, Jurisdiction, User
+from models.name_change import NameChange
+from models.notice import Notice, NoticeEntry, Objection
+from models.outbox import OutgoingMail
+from models.performance import (
+    ContinuationEntry,
+    ContinuationList,
+    PerformanceActual,
+    PerformanceReview,
+    PerformanceTarget,
+    ProvincialTargetValue,
+    Rectification,
+)
 from models.programme import Call, Programme
 from models.recognition import Recognition
+from models.review import LevelWindow
+from models.reminder import Reminder
+from models.rereview import ReReviewCase
+from models.sanction import Sanction
 from models.transition import Transition
 
 __all__ = [
     "Application",
     "Bureau",
     "Call",
+    "ComplianceOpinion",
+    "ContinuationEntry",
+    "ContinuationList",
     "Deadline",
+    "EligibilityVerdict",
+    "DisbursementRun",
     "Enterprise",
     "EnterpriseFinancialYear",
+    "FundingRecipient",
+    "FundTranche",
+    "ImplementationPlan",
     "Jurisdiction",
+    "LevelWindow",
+    "NameChange",
+    "Notice",
+    "NoticeEntry",
+    "Objection",
+    "OutgoingMail",
+    "Payment",
+    "PaymentAdjustment",
+    "PerformanceActual",
+    "PerformanceReview",
+    "PerformanceTarget",
+    "PlanItem",
+    "PlanVersion",
     "Programme",
+    "ProvincialTargetValue",
     "Recognition",
+    "Rectification",
+    "Reminder",
+    "ReReviewCase",
+    "Sanction",
     "Transition",
     "User",
+    "WorkArrangement",
 ]

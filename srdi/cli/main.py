@@ -19,6 +19,26 @@ app = typer.Typer(
 # (module, command name) — each module defines a typer app called `app`.
 SUBCOMMANDS = [
     ("srdi.cli.calendar_cmd", "calendar"),
+    ("srdi.cli.db_cmd", "db"),
+    ("srdi.cli.programmes_cmd", "programmes"),
+    ("srdi.cli.console_cmd", "user"),
+    ("srdi.cli.funds_cmd", "funds"),
+    ("srdi.cli.notice_cmd", "notice"),
+    ("srdi.cli.recognition_cmd", "recognition"),
+    ("srdi.cli.rereview_cmd", "rereview"),
+    ("srdi.cli.reminders_cmd", "reminders"),
+    ("srdi.cli.mail_cmd", "mail"),
+    ("srdi.cli.scheduler_cmd", "scheduler"),
+    ("srdi.cli.serve_cmd", "serve"),
+    ("srdi.cli.announce_cmd", "announce"),
+    ("srdi.cli.call_cmd", "call"),
+    ("srdi.cli.review_cmd", "review"),
+    ("srdi.cli.pipeline_cmd", "pipeline"),
+    ("srdi.cli.status_cmd", "status"),
+    ("srdi.cli.application_cmd", "application"),
+    ("srdi.cli.intake_cmd", "import"),
+    ("srdi.cli.eligibility_cmd", "eligibility"),
+    ("srdi.cli.export_cmd", "export"),
 ]
 
 for module_name, command in SUBCOMMANDS:
