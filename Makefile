@@ -21,9 +21,11 @@ $(STAMP): requirements.lock pyproject.toml
 	rm -f $(VENV)/.installed-*; touch $@
 
 demo: install
+	mkdir -p "$(PREFECT_HOME)"
 	$(BIN)/srdi demo
 
 test: install
+	mkdir -p "$(PREFECT_HOME)"
 	$(BIN)/python -m pytest -q
 
 # The storage tests again on PostgreSQL; SRDI_TEST_POSTGRES_URL names a server whose user may
