@@ -39,6 +39,7 @@ SUBCOMMANDS = [
     ("srdi.cli.intake_cmd", "import"),
     ("srdi.cli.eligibility_cmd", "eligibility"),
     ("srdi.cli.export_cmd", "export"),
+    ("srdi.cli.demo_cmd", "demo"),
 ]
 
 for module_name, command in SUBCOMMANDS:
