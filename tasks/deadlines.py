@@ -3,20 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Iterable
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 
 from models.deadline import Deadline, DeadlineState
 from srdi.clock import clock
-
-CHUNK = 500
-
-
-def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+from tasks.moves import chunks
 
 
 def register_deadlines(connection: Connection, specs: list[dict]) -> int:
@@ -29,7 +22,7 @@ def register_deadlines(connection: Connection, specs: list[dict]) -> int:
         return 0
     by_key = {spec["key"]: spec for spec in specs}
     existing: dict[str, tuple] = {}
-    for keys in _chunks(list(by_key)):
+    for keys in chunks(list(by_key)):
         rows = connection.execute(
             select(Deadline.key, Deadline.state, Deadline.due_at, Deadline.title).where(Deadline.key.in_(keys))
         )
@@ -63,7 +56,7 @@ def close_deadlines(connection: Connection, keys: list[str], state: DeadlineStat
                     at: datetime | None = None) -> int:
     """Mark open deadlines met (or cancelled); already-closed ones are left as they are."""
     total = 0
-    for chunk in _chunks(keys):
+    for chunk in chunks(keys):
         total += connection.execute(
             update(Deadline)
             .where(Deadline.key.in_(chunk), Deadline.state == DeadlineState.open)

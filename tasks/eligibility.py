@@ -14,7 +14,7 @@ import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Iterable, Optional
+from typing import Any, Optional
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.engine import Connection
@@ -31,8 +31,8 @@ from srdi.clock import clock, local
 from tasks.calls import get_call, get_profile
 from tasks.eligibility_metrics import Subject
 from tasks.eligibility_rules import Background, Compiled, combine, encode_figures, evaluate, group_message
+from tasks.moves import chunks
 
-CHUNK = 500
 YEARS_BACK = 3          # R−3 … R covers every window (近三年 and the base of a growth rate)
 RECOGNITION_FACTS = {"little_giant": "little_giant_recognised", "provincial_srdi": "provincial_srdi"}
 
@@ -48,9 +48,6 @@ class EligibilitySummary:
     verdicts: int = 0
 
 
-def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _select_for(connection: Connection, query, column, ids: Optional[list[int]], scope) -> list:
@@ -58,7 +55,7 @@ def _select_for(connection: Connection, query, column, ids: Optional[list[int]],
     if ids is None:
         return connection.execute(query.where(column.in_(scope))).all()
     rows = []
-    for chunk in _chunks(ids):
+    for chunk in chunks(ids):
         rows += connection.execute(query.where(column.in_(chunk))).all()
     return rows
 
@@ -174,7 +171,7 @@ def _replace_verdicts(connection: Connection, call_id: str, application_ids: Opt
         in_call = select(Application.id).where(Application.call_id == call_id).scalar_subquery()
         connection.execute(delete(table).where(table.c.application_id.in_(in_call)))
     else:
-        for chunk in _chunks(application_ids):
+        for chunk in chunks(application_ids):
             connection.execute(delete(table).where(table.c.application_id.in_(chunk)))
     if not rows:
         return
