@@ -28,8 +28,9 @@ from tasks.eligibility import EligibilitySummary, run_eligibility
 from tasks.intake_errors import write_error_workbook
 from tasks.intake_places import load_places
 from tasks.intake_sheet import Sheet, read_sheet
-from tasks.intake_validate import (IntakeContext, IntakeRecord, Problem, StoredApplication, Validation, _uscc_of,
-                                   plan_columns, validate_sheet)
+from tasks.intake_stored import StoredApplication
+from tasks.intake_validate import (IntakeContext, IntakeRecord, Problem, Validation, _uscc_of, plan_columns,
+                                   validate_sheet)
 
 Progress = Callable[[str, int, int], None]
 CHUNK = 500

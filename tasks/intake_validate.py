@@ -26,8 +26,8 @@ from tasks.intake_parse import (CellError, as_text, fold, is_blank, parse_bool, 
                                 parse_industry, parse_int, parse_list, show)
 from tasks.intake_places import Places
 from tasks.intake_sheet import Sheet
+from tasks.intake_stored import MONEY_PLACES, StoredApplication, differences_from
 
-MONEY_PLACES = Decimal("0.0001")
 YEAR_REQUIRED = ("revenue_wan", "main_business_revenue_wan")
 
 
@@ -56,21 +56,6 @@ class IntakeRecord:
     listed_board: Optional[str] = None
     years: dict[int, dict[str, Any]] = field(default_factory=dict)
     facts: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class StoredApplication:
-    """What a call already holds for one USCC (to tell a re-import from a conflicting row)."""
-
-    ref: str
-    name: str
-    size: str
-    industry_code: str
-    jurisdiction_code: str
-    registered_on: Optional[date]
-    listed_board: Optional[str]
-    years: dict[int, dict[str, Any]]
-    facts: dict[str, Any]
 
 
 @dataclass
@@ -377,28 +362,3 @@ def _uscc_of(values: list[Any], planned: list[Planned]) -> Optional[str]:
             checked = checked_uscc(fold(as_text(values[plan.index])))
             return None if isinstance(checked, InvalidUSCC) else checked
     return None
-
-
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, (Decimal, int, float)) and isinstance(b, (Decimal, int, float)) and not isinstance(a, bool):
-        return Decimal(str(a)).quantize(MONEY_PLACES) == Decimal(str(b)).quantize(MONEY_PLACES)
-    return a == b
-
-
-def differences_from(stored: StoredApplication, record: IntakeRecord) -> list[str]:
-    """What the row changes compared with what is stored (only the fields the row fills)."""
-    labels = {"jurisdiction_code": "区（县）", **{key: column.label for key, column in BY_KEY.items()}}
-    found = []
-    for key in ("name", "size", "industry_code", "jurisdiction_code", "registered_on", "listed_board"):
-        new, old = getattr(record, key), getattr(stored, key)
-        if new is not None and not _same(new, old):
-            found.append(f"{labels.get(key, key)} 已存“{show(old)}”、本文件“{show(new)}”")
-    for year, figures in record.years.items():
-        for key, new in figures.items():
-            old = stored.years.get(year, {}).get(key)
-            if not _same(new, old):
-                found.append(f"{year}年{labels.get(key, key)} 已存“{show(old)}”、本文件“{show(new)}”")
-    for key, new in record.facts.items():
-        if not _same(new, stored.facts.get(key)):
-            found.append(f"{labels.get(key, key)} 已存“{show(stored.facts.get(key))}”、本文件“{show(new)}”")
-    return found
