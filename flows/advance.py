@@ -1,10 +1,11 @@
-"""`srdi pipeline advance`: run every step that is due at the clock's now, for every open call.
+"""The pipeline advance (推进评审流程): run every step that is due at the clock's now, for every call.
 
-``DUE_STEPS`` (tasks/due.py, re-exported here) is the ordered list of batch steps, each
-``(connection, now) -> summary dict`` acting on every open call at once; the flow runs each as ONE
-task (one transaction), in order, all with the same ``now``. Other components add their steps with
-``register_step``. Every step is idempotent, so running the flow twice leaves the database as one
-run does.
+The one path for the due steps: `srdi pipeline advance`, the embedded scheduler of `srdi serve`
+(job ``pipeline-advance``) and the prefect.yaml deployment all run this flow. Each step of
+``DUE_STEPS`` (tasks/due.py) is one task run, in order, all with the same ``now``; inside a step
+every call has its own transaction, so a call that cannot proceed is reported as blocked (in the
+result, in ``srdi status`` and by one mail to its bureau) while every other call proceeds. Every
+step is idempotent, so running the flow twice leaves the database as one run does.
 """
 
 from __future__ import annotations
@@ -14,14 +15,16 @@ from typing import Optional
 from prefect import flow
 
 from srdi.clock import clock, parse_instant
-from tasks.due import DUE_STEPS, register_step, run_due_steps, step_ref
-from tasks.steps import run_step
-
-__all__ = ["DUE_STEPS", "advance_flow", "register_step", "run_due_steps"]
+from tasks.due import DUE_STEPS
+from tasks.steps import due_step_task
 
 
 @flow(name="pipeline-advance", log_prints=True)
 def advance_flow(now: Optional[str] = None) -> dict:
-    """Run each due step (``DUE_STEPS``) as one task; ``now`` (ISO date-time) defaults to the srdi clock."""
+    """Each due step as one task; ``now`` (ISO date-time) defaults to the srdi clock.
+
+    Returns step ref (``module:function``) → the step's summary; a summary's ``blocked`` maps each
+    call that could not proceed to the reason.
+    """
     at = parse_instant(now) if now else clock.now()
-    return {step_ref(step): run_step(step_ref(step), at) for step in DUE_STEPS}
+    return {step.ref: due_step_task(step.name, at) for step in DUE_STEPS}

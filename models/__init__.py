@@ -9,6 +9,7 @@ from models.funding_plan import ComplianceOpinion, ImplementationPlan, PlanItem,
 from models.jurisdiction import Bureau, Jurisdiction, User
 from models.name_change import NameChange
 from models.notice import Notice, NoticeEntry, Objection
+from models.operations import JobRun, ScheduledJob, StepBlock
 from models.outbox import OutgoingMail
 from models.performance import (
     ContinuationEntry,
@@ -42,6 +43,7 @@ __all__ = [
     "FundingRecipient",
     "FundTranche",
     "ImplementationPlan",
+    "JobRun",
     "Jurisdiction",
     "LevelWindow",
     "NameChange",
@@ -63,6 +65,8 @@ __all__ = [
     "Reminder",
     "ReReviewCase",
     "Sanction",
+    "ScheduledJob",
+    "StepBlock",
     "Transition",
     "User",
     "WorkArrangement",

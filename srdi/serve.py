@@ -1,8 +1,11 @@
-"""``srdi serve``: the embedded default in one process — scheduler, then the web console.
+"""``srdi serve``: the embedded default in one process — schema, Prefect, scheduler, console.
 
-The scheduler starts first (its jobs come back from the srdi database); then, if the console
-application can be imported (``SRDI_CONSOLE_APP``, default ``srdi.web.app:create_app``), uvicorn
-serves it until stopped; without a console the process just keeps the scheduler running.
+1. the database is brought up to date (SQLite) or checked (PostgreSQL: `srdi db upgrade` first);
+2. Prefect's temporary server is started from the main thread (unless PREFECT_API_URL names a
+   server) and dies with this process, whatever ends it;
+3. the scheduler's heartbeat starts (srdi/scheduler.py): due jobs run on the srdi clock;
+4. uvicorn serves the console (``SRDI_CONSOLE_APP``, default ``srdi.web.app:create_app``) until
+   SIGINT/SIGTERM; without a console the process just keeps the scheduler running.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import threading
 from typing import Any
 
 from srdi import scheduler as embedded
+from srdi.clock import clock, local
 from srdi.config import setting
 
 log = logging.getLogger("srdi.serve")
@@ -41,12 +45,25 @@ def _wait_for_signal() -> None:
     stop.wait()
 
 
+def _announce_clock() -> None:
+    simulation = clock.simulated
+    if simulation is not None:
+        print(f"模拟时钟：当前 {local(clock.now()):%Y-%m-%d %H:%M}（北京时间），倍速 {simulation.speed:g}"
+              "（仅用于测试与演示；由 SRDI_CLOCK_FILE 启用）", flush=True)
+
+
 def serve(host: str = "127.0.0.1", port: int = 8000, console: bool = True) -> None:
+    from srdi.database import ensure_schema
+    from srdi.prefect_runtime import start_temporary_server
+
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    ensure_schema()
+    _announce_clock()
+    start_temporary_server()
+    for job in embedded.sync_jobs():
+        print(f"定时任务 {job['id']:<20} 下次执行 {job['next_run_time']}", flush=True)
     scheduler = embedded.start()
-    for job in embedded.job_table(scheduler):
-        print(f"定时任务 {job['id']:<24} 下次执行 {job['next_run_time']}", flush=True)
     try:
         app = console_app() if console else None
         if app is None:

@@ -118,6 +118,8 @@ def open_call(
     return Call.model_validate(row)
 
 
-def open_calls(connection: Connection) -> list[Call]:
-    rows = connection.execute(select(Call).where(Call.status == "open").order_by(Call.id))
+def open_calls(connection: Connection, only: Optional[list[str]] = None) -> list[Call]:
+    """The open calls (申报批次), or those of ``only`` that are open."""
+    query = select(Call).where(Call.status == "open").order_by(Call.id)
+    rows = connection.execute(query if only is None else query.where(Call.id.in_(only)))
     return [Call.model_validate(row._mapping) for row in rows]

@@ -258,14 +258,14 @@ def close_level(connection: Connection, call_id: str, level: str, jurisdiction_c
             "already_closed": False, **tally.as_dict()}
 
 
-def close_due_levels(connection: Connection, now: datetime) -> dict:
-    """Pipeline step: close every window of every open call that may close at ``now``, bottom-up.
+def close_due_levels(connection: Connection, now: datetime, calls: Optional[list[str]] = None) -> dict:
+    """Pipeline step: close every window of every open call (or of ``calls``) that may close at ``now``.
 
     Levels are taken in route order, so a county closing now can let its city close in the same run.
     """
     tree: Optional[Tree] = None
     summary: dict[str, dict] = {}
-    for call in open_calls(connection):
+    for call in open_calls(connection, calls):
         context = call_context(connection, call.id)
         tally = Tally()
         for step in context.levels:

@@ -140,23 +140,22 @@ def _open_one(connection, call, rule, code, rows, closes_at, actor, now) -> int:
     return notice_id
 
 
-def open_due_notices(connection: Connection, now: Optional[datetime] = None) -> dict:
-    """Due step: open the notices of every open call whose final level has closed with a list."""
+def open_due_notices(connection: Connection, now: Optional[datetime] = None, calls: Optional[list[str]] = None) -> dict:
+    """Due step: open the notices of every open call (or of ``calls``) whose final level has closed with a list."""
     now = now or clock.now()
     opened = []
-    for call in open_calls(connection):
+    for call in open_calls(connection, calls):
         if get_profile(call.programme_id).notice is None:
             continue
         opened += open_notice(connection, call.id, now=now, quiet=True)
     return {"notices_opened": len(opened)}
 
 
-def close_due_notices(connection: Connection, now: Optional[datetime] = None) -> dict:
-    """Close every open notice whose window has ended and recognise its unchallenged entries."""
+def close_due_notices(connection: Connection, now: Optional[datetime] = None, calls: Optional[list[str]] = None) -> dict:
+    """Close every open notice (of ``calls``, if given) whose window has ended; recognise its unchallenged entries."""
     now = now or clock.now()
-    notices = connection.execute(
-        select(Notice).where(Notice.status == NoticeStatus.open, Notice.closes_at <= now).order_by(Notice.id)
-    ).all()
+    due = select(Notice).where(Notice.status == NoticeStatus.open, Notice.closes_at <= now).order_by(Notice.id)
+    notices = connection.execute(due if calls is None else due.where(Notice.call_id.in_(calls))).all()
     recognised = 0
     for notice in notices:
         recognised += recognise_listed(connection, notice, now)

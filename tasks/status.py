@@ -15,7 +15,8 @@ from models.jurisdiction import Jurisdiction
 from models.review import LevelWindow
 from models.transition import Transition
 from srdi.clock import local
-from tasks.calls import call_context
+from tasks.calls import call_context, open_calls
+from tasks.blocks import active_blocks
 from tasks.decisions import load_applications
 from tasks.labels import action_label, status_label
 
@@ -97,3 +98,16 @@ def timeline(connection: Connection, application: int | str) -> dict:
             for t in events
         ],
     }
+
+
+def overview(connection: Connection) -> dict:
+    """Every open call with its counts by status, and every step that is blocked now (流程受阻)."""
+    counts: dict[str, dict[str, int]] = {}
+    for call_id, status, n in connection.execute(
+            select(Application.call_id, Application.status, func.count()).group_by(Application.call_id, Application.status)):
+        counts.setdefault(call_id, {})[ApplicationStatus(status).value] = n
+    calls = [{"call_id": call.id, "call_name": call.name, "total": sum(counts.get(call.id, {}).values()),
+              "by_status": counts.get(call.id, {})} for call in open_calls(connection)]
+    blocked = [{**block, "since": local(block["since"]), "last_at": local(block["last_at"])}
+               for block in active_blocks(connection)]
+    return {"calls": calls, "blocked": blocked}

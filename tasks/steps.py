@@ -1,8 +1,9 @@
 """Prefect tasks around the batch steps: one task run per step over a whole set of applications.
 
-Each task opens one transaction, calls a plain domain function ``(connection, now, …) -> dict`` and
-returns its summary. A retry is declared for what can pass (another writer moved a row meanwhile,
-a locked database), never for a refusal that will stand (a level that may not close yet).
+Each task calls a plain domain function and returns its summary. A due step isolates its calls
+itself (tasks/due.py) and never fails for one call; the retry declared here is for what a second
+attempt can fix in the whole step (a busy or briefly unreachable database), never for a refusal
+that will stand (a level that may not close yet).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from sqlalchemy.exc import OperationalError
 
 from models.db import get_engine
 from models.errors import Conflict
-from tasks.due import resolve, run_in_transaction
+from tasks.due import run_due_step, step_named
 from tasks.levels import close_level
 
 RETRY_DELAYS = [1, 5]
@@ -27,12 +28,16 @@ def transient(task_, task_run, state) -> bool:
     return isinstance(error, (Conflict, OperationalError))
 
 
-@task(name="pipeline-step", retries=2, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=transient,
-      cache_policy=NO_CACHE, task_run_name="{ref}")
-def run_step(ref: str, now: datetime) -> dict:
-    """One due step of ``srdi pipeline advance`` (e.g. tasks.levels:close_due_levels), one transaction."""
-    summary = run_in_transaction(resolve(ref), now)
-    get_run_logger().info("%s: %s", ref, {k: v for k, v in summary.items() if not isinstance(v, (dict, list))})
+@task(name="due-step", retries=2, retry_delay_seconds=RETRY_DELAYS, retry_condition_fn=transient,
+      cache_policy=NO_CACHE, task_run_name="{name}")
+def due_step_task(name: str, now: datetime) -> dict:
+    """One due step of the pipeline (e.g. close-levels) over every call, each call in its own transaction."""
+    summary = run_due_step(step_named(name), now)
+    flat = {k: v for k, v in summary.items() if not isinstance(v, (dict, list))}
+    logger = get_run_logger()
+    logger.info("%s: %s", name, flat)
+    for call_id, reason in (summary.get("blocked") or {}).items():
+        logger.warning("%s 在批次 %s 受阻：%s", name, call_id, reason)
     return summary
 
 

@@ -21,7 +21,7 @@ from sqlalchemy.engine import Connection
 from models.deadline import DeadlineState
 from models.errors import NotFound, RuleViolation
 from models.funding import FundingRecipient, FundTranche, RecipientStatus, TrancheStatus
-from models.funding_plan import ImplementationPlan, ItemType, PlatformCategory
+from models.funding_plan import ImplementationPlan, ItemType, PlanStatus, PlatformCategory
 from models.performance import ContinuationEntry, ContinuationList, PerformanceReview
 from models.profile import Funding, Profile
 from srdi.clock import SHANGHAI, clock, local
@@ -219,3 +219,18 @@ def record_continuation_list(connection: Connection, plan_id: int, year_index: i
         connection.execute(ContinuationEntry.__table__.insert(),
                            [{"list_id": list_id, "recipient_id": by_uscc[u].id} for u in wanted])
     return len(wanted)
+
+
+def due_tranches(connection: Connection, today: date) -> list:
+    """Tranches of approved plans whose 计划下达日 has come and that are not paid out yet, oldest first.
+
+    The scheduled disbursement run takes each of them; one still waiting for reviews stays due.
+    """
+    return connection.execute(
+        select(FundTranche.id, FundTranche.tranche_index, FundTranche.label, FundTranche.scheduled_on,
+               ImplementationPlan.province_code, ImplementationPlan.batch, ImplementationPlan.title)
+        .join(ImplementationPlan, ImplementationPlan.id == FundTranche.plan_id)
+        .where(ImplementationPlan.status == PlanStatus.approved, FundTranche.scheduled_on <= today,
+               FundTranche.status.in_([TrancheStatus.scheduled, TrancheStatus.received]))
+        .order_by(FundTranche.scheduled_on, ImplementationPlan.province_code, FundTranche.tranche_index)
+    ).all()

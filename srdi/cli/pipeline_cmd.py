@@ -9,6 +9,7 @@ from srdi.clock import clock
 from tasks.labels import outcome_text
 
 app = typer.Typer(help="流程：推进到期步骤、结束某一级审核", no_args_is_help=True)
+LEVELS = ("county", "municipal", "provincial", "ministry")
 
 
 def _print_advance(result: dict) -> None:
@@ -24,20 +25,41 @@ def _print_advance(result: dict) -> None:
 
 
 @app.command("advance")
-def advance(
-    without_prefect: bool = typer.Option(False, "--without-prefect", help="直接调用各步骤，不经 Prefect（无 Prefect 服务时）"),
-    as_json: bool = JSON_OPTION,
-) -> None:
-    """Run every step due at the clock's now, for every open call (one Prefect task per step)."""
-    if without_prefect:
-        from tasks.due import run_due_steps
+def advance(as_json: bool = JSON_OPTION) -> None:
+    """Run every step due at the clock's now, for every call (the same flow the scheduler runs).
 
-        result = run_due_steps(clock.now())
-    else:
-        from flows.advance import advance_flow
+    A call that cannot proceed is reported as blocked and the others go on; the exit code is 1
+    when any call is blocked, after everything else has run.
+    """
+    from flows.advance import advance_flow
+    from tasks.due import blocked_of
 
-        result = advance_flow(clock.now().isoformat())
+    result = advance_flow(clock.now().isoformat())
     emit(result, as_json, _print_advance)
+    blocked = blocked_of(result)
+    for ref, calls in blocked.items():
+        for call_id, reason in calls.items():
+            typer.echo(f"受阻：{call_id}（{ref}）：{reason}", err=True)
+    if blocked:
+        raise typer.Exit(1)
+
+
+def _check_window(call: str, level: str, jurisdiction: str) -> None:
+    """Refuse a bad level, call or jurisdiction at once, before any flow starts."""
+    from sqlalchemy import select
+
+    from models.db import get_engine
+    from models.jurisdiction import Jurisdiction
+    from tasks.calls import get_call
+
+    if level not in LEVELS:
+        typer.echo(f"错误：层级 {level} 无效，应为 {'、'.join(LEVELS)} 之一", err=True)
+        raise typer.Exit(2)
+    with get_engine().connect() as connection:
+        get_call(connection, call)
+        if connection.execute(select(Jurisdiction.code).where(Jurisdiction.code == jurisdiction)).first() is None:
+            typer.echo(f"错误：行政区划代码 {jurisdiction} 不存在", err=True)
+            raise typer.Exit(1)
 
 
 @app.command("close-level")
@@ -49,6 +71,7 @@ def close_level(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Close CALL's LEVEL review in JURISDICTION: quota, forward up the route, lapse or escalate the undecided."""
+    _check_window(call, level, jurisdiction)
     from flows.review import close_level_flow
 
     result = close_level_flow(call, level, jurisdiction, actor, clock.now().isoformat())

@@ -90,7 +90,7 @@ def test_prefect_yaml_deploys_and_the_sweep_deployment_sends_the_reminders(prefe
     _prefect(env, "work-pool", "create", "srdi-process", "--type", "process")
     _prefect(env, "--no-prompt", "deploy", "--all")
     deployments = {d["name"]: d for d in _api(api, "/deployments/filter", {})}
-    assert set(deployments) == {"daily", "every-10-minutes", "every-15-minutes", "every-5-minutes"}
+    assert set(deployments) == {"daily", "every-10-minutes", "every-15-minutes", "daily-disbursement"}
     daily = deployments["daily"]
     (schedule,) = daily["schedules"]
     assert (schedule["schedule"]["cron"], schedule["schedule"]["timezone"]) == ("0 9 * * *", "Asia/Shanghai")

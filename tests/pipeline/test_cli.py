@@ -52,14 +52,14 @@ def test_open_decide_status_and_timeline_from_the_command_line(world, engine, cl
     assert [e["action"] for e in events] == ["submit", "recommend"] and events[1]["at"].endswith("+08:00")
 
 
-def test_advance_without_prefect_closes_what_is_due(world, programmes_dir, clock):
+def test_advance_closes_what_is_due_and_a_rerun_closes_nothing(world, programmes_dir, clock, prefect_harness):
     call = world.open("ladder")
     [app_id] = world.apply(call, {"130102": 1})
     world.decide(app_id)
     clock.set(bj(2026, 3, 21))
-    result = srdi("pipeline", "advance", "--without-prefect", "--json")
+    result = srdi("pipeline", "advance", "--json")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["tasks.levels:close_due_levels"]["closed"] == 1
     assert world.app(app_id).review_jurisdiction_code == "130100"
-    again = json.loads(srdi("pipeline", "advance", "--without-prefect", "--json").stdout)
+    again = json.loads(srdi("pipeline", "advance", "--json").stdout)
     assert again["tasks.levels:close_due_levels"]["closed"] == 0
