@@ -1,5 +1,6 @@
 """The dashboard's figures (工作台): counts by level and status, the round's funnel, counts by
-jurisdiction, and the deadline registry's next 10 working days — all aggregated in SQL.
+jurisdiction, the deadline registry's next 10 working days — all aggregated in SQL — and what the
+running service could not do: blocked steps and failed scheduled jobs.
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ from models.application import Application
 from models.deadline import Deadline, DeadlineState
 from models.enums import ApplicationStatus, ReviewLevel
 from models.errors import SrdiError
+from models.enums import JurisdictionLevel
 from models.jurisdiction import Jurisdiction
+from models.operations import JobRun, ScheduledJob
 from models.programme import Call
 from srdi.calendar import statutory_calendar
 from srdi.clock import SHANGHAI, clock
 from srdi.web.scope import Scope
+from tasks.blocks import active_blocks
 
 DEADLINE_WORKDAYS = 10
 
@@ -150,3 +154,32 @@ def upcoming_deadlines(session: Session, scope: Scope, workdays: int = DEADLINE_
     now = clock.now()
     rows = [{**r, "overdue": r["due_at"] < now} for r in session.execute(stmt).mappings()]
     return DeadlineWindow(until, rows)
+
+
+def blocked_steps(session: Session, scope: Scope) -> list[dict[str, Any]]:
+    """Steps blocked now (流程受阻) whose bureau is in the user's subtree or above it (the call concerns them)."""
+    blocks = active_blocks(session.connection())
+    paths = dict(session.execute(select(Jurisdiction.code, Jurisdiction.path).where(
+        Jurisdiction.code.in_({b["jurisdiction_code"] for b in blocks if b["jurisdiction_code"]}))).all())
+
+    def related(code: Optional[str]) -> bool:
+        path = paths.get(code or "")
+        return path is not None and (path == scope.path or path.startswith(scope.path + "/")
+                                     or scope.path.startswith(path + "/"))
+
+    return [b for b in blocks if related(b["jurisdiction_code"])]
+
+
+def failed_jobs(session: Session, scope: Scope) -> list[dict[str, Any]]:
+    """Scheduled jobs whose last run did not succeed — for province and ministry users, who run the service."""
+    if scope.jurisdiction_level not in (JurisdictionLevel.ministry, JurisdictionLevel.province):
+        return []
+    rows = session.execute(select(ScheduledJob).where(
+        ScheduledJob.last_status.in_(["failed", "partial", "interrupted"])).order_by(ScheduledJob.id)).scalars()
+    out = []
+    for job in rows:
+        last = session.execute(select(JobRun.error).where(JobRun.job_id == job.id)
+                               .order_by(JobRun.id.desc()).limit(1)).first()
+        out.append({"id": job.id, "name": job.name, "status": job.last_status, "at": job.last_finished_at,
+                    "error": last.error if last else None})
+    return out

@@ -57,6 +57,8 @@ def dashboard_data(session: Session, scope: Scope, call_id: Optional[str]) -> di
         "by_jurisdiction": by_child,
         "deadlines": dashboard.upcoming_deadlines(session, scope),
         "notices": actions.open_notices(session, scope),
+        "blocked": dashboard.blocked_steps(session, scope),
+        "failed_jobs": dashboard.failed_jobs(session, scope),
     }
 
 

@@ -11,7 +11,7 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from models.enums import ApplicationStatus, EnterpriseSize, ReviewLevel, Role
-from srdi.clock import local
+from srdi.clock import clock, local
 from srdi.config import settings
 from tasks.labels import ACTION_LABELS as PIPELINE_ACTION_LABELS
 from tasks.labels import STATUS_LABELS
@@ -27,7 +27,8 @@ ACTION_LABELS = {
 DEADLINE_KINDS = {"level_decision": "层级审核截止", "notice_close": "公示结束", "re_review": "复核",
                   "name_change": "更名备案", "annual_report": "年度数据报送", "allocation_plan": "资金分配方案",
                   "tranche": "资金拨付"}
-OTHER_LABELS = {"active": "有效", "revoked": "已撤销", "expired": "已期满", "working_days": "个工作日", "natural_days": "天"}
+OTHER_LABELS = {"active": "有效", "revoked": "已撤销", "expired": "已期满", "working_days": "个工作日", "natural_days": "天",
+                "failed": "失败", "partial": "部分受阻", "interrupted": "运行中断", "succeeded": "完成"}
 
 
 def label(value: Any) -> str:
@@ -69,9 +70,15 @@ def page_url(request: Request, **changes: Any) -> str:
     return f"{request.url.path}?{urlencode(params)}" if params else request.url.path
 
 
+def simulated_clock() -> str | None:
+    """The simulated time, shown on every page while one runs (never in production)."""
+    return f"{local(clock.now()):%Y-%m-%d %H:%M}" if clock.simulated else None
+
+
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(settings().templates_dir / "web"))
     env = templates.env
     env.filters.update(label=label, beijing=beijing, number=number)
-    env.globals.update(page_url=page_url, statuses=list(ApplicationStatus), levels=list(ReviewLevel))
+    env.globals.update(page_url=page_url, statuses=list(ApplicationStatus), levels=list(ReviewLevel),
+                       simulated_clock=simulated_clock)
     return templates
