@@ -52,12 +52,22 @@ def _announce_clock() -> None:
               "（仅用于测试与演示；由 SRDI_CLOCK_FILE 启用）", flush=True)
 
 
+def _log_to_stderr() -> None:
+    """srdi's own log lines (job runs, blocked steps) on stderr, whatever Prefect did to logging."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s %(message)s"))
+    srdi_log = logging.getLogger("srdi")
+    srdi_log.handlers[:] = [handler]
+    srdi_log.setLevel(logging.INFO)
+    srdi_log.propagate = False
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
 def serve(host: str = "127.0.0.1", port: int = 8000, console: bool = True) -> None:
     from srdi.database import ensure_schema
-    from srdi.prefect_runtime import start_temporary_server
+    from srdi.prefect_runtime import start_temporary_server, stop_temporary_server
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    _log_to_stderr()
     ensure_schema()
     _announce_clock()
     start_temporary_server()
@@ -76,3 +86,4 @@ def serve(host: str = "127.0.0.1", port: int = 8000, console: bool = True) -> No
             uvicorn.run(app, host=host, port=port, log_level="info")
     finally:
         embedded.stop(scheduler, wait=False)
+        stop_temporary_server(timeout=10)
