@@ -7,15 +7,11 @@ from typing import Optional
 import typer
 
 from models.db import get_engine
-from srdi.cli.output import JSON_OPTION, emit, table
-from srdi.clock import clock, local, parse_instant
+from srdi.cli.output import JSON_OPTION, emit, one_of, parse_when, table
+from srdi.clock import clock, local
 from tasks.calls import CALL_KINDS, open_call, open_calls
 
 app = typer.Typer(help="申报批次：开启、查看", no_args_is_help=True)
-
-
-def _when(value: Optional[str]):
-    return parse_instant(value) if value else None
 
 
 def _row(call) -> dict:
@@ -36,9 +32,11 @@ def open_(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Open the call PROGRAMME × YEAR; opening it again shows the existing call."""
+    one_of(kind, CALL_KINDS, "批次类型")
+    opens, closes = parse_when(opens_at, "--opens-at"), parse_when(closes_at, "--closes-at")
     with get_engine().begin() as connection:
-        call = open_call(connection, programme, year, batch=batch, kind=kind, name=name, opens_at=_when(opens_at),
-                         closes_at=_when(closes_at), now=clock.now())
+        call = open_call(connection, programme, year, batch=batch, kind=kind, name=name, opens_at=opens,
+                         closes_at=closes, now=clock.now())
     closes = f"，申报截止 {local(call.closes_at):%Y-%m-%d %H:%M}" if call.closes_at else ""
     emit(_row(call), as_json, lambda _: typer.echo(f"批次 {call.id}：{call.name}（{local(call.opens_at):%Y-%m-%d %H:%M} 起受理{closes}）"))
 

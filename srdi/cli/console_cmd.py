@@ -12,12 +12,15 @@ from models.db import session_scope
 from models.enums import Role
 from models.errors import NotFound
 from models.jurisdiction import Jurisdiction, User
-from srdi.cli.output import JSON_OPTION, emit, table
+from srdi.cli.output import JSON_OPTION, emit, one_of, table
 from srdi.clock import clock
 from srdi.web.passwords import check_strength, hash_password
 from tasks.users import add_user
 
 app = typer.Typer(help="控制台账号：新增、查看、设置密码", no_args_is_help=True)
+
+ROLES = [r.value for r in Role if r != Role.system]
+
 
 def _read_password(from_stdin: bool) -> str:
     if from_stdin:
@@ -31,6 +34,9 @@ def set_password(
     password_stdin: bool = typer.Option(False, "--password-stdin", help="从标准输入读取一行作为密码（脚本用）"),
 ) -> None:
     """Set (or reset) USERNAME's console password; stored only as an argon2id hash."""
+    with session_scope() as session:            # refuse an unknown user before asking for a password
+        if session.execute(select(User.username).where(User.username == username)).first() is None:
+            raise NotFound(f"用户 {username} 不存在（可用 srdi user add 新增）")
     password = _read_password(password_stdin)
     check_strength(password)
     digest = hash_password(password)
@@ -51,6 +57,7 @@ def add(
     enterprise: Optional[str] = typer.Option(None, "--enterprise", help="申报企业用户：企业统一社会信用代码"),
 ) -> None:
     """Add a user who acts within JURISDICTION's subtree (tasks.users); then run set-password."""
+    one_of(role, ROLES, "角色")
     with session_scope() as session:
         result = add_user(session.connection(), username, role, jurisdiction, name, email=email,
                           enterprise_uscc=enterprise, now=clock.now())

@@ -16,7 +16,7 @@ import typer
 from models.db import get_engine
 from models.errors import RuleViolation
 from models.funding_plan import OpinionStage, VersionKind
-from srdi.cli.output import JSON_OPTION, emit, table
+from srdi.cli.output import JSON_OPTION, emit, one_of, table
 from srdi.clock import clock, local, parse_instant
 
 app = typer.Typer(help="资金：实施方案、绩效考核与分年度拨付（重点“小巨人”）", no_args_is_help=True)
@@ -86,9 +86,17 @@ def run(province: str = PROVINCE, tranche: int = typer.Option(..., "--tranche", 
 @app.command("status")
 def status(province: Optional[str] = typer.Option(None, "--province", help="只看一个省"), as_json: bool = JSON_OPTION) -> None:
     """Plans, recipients and each tranche's payments and allocation-plan deadline."""
+    from sqlalchemy import select
+
+    from models.enums import JurisdictionLevel
+    from models.errors import NotFound
+    from models.jurisdiction import Jurisdiction
     from tasks.payments import funds_status
 
     with get_engine().connect() as connection:
+        if province and connection.execute(select(Jurisdiction.code).where(
+                Jurisdiction.code == province, Jurisdiction.level == JurisdictionLevel.province)).first() is None:
+            raise NotFound(f"省级行政区划代码 {province} 不存在（如 110000 北京市）")
         plans = funds_status(connection, province)
 
     def render(_):
@@ -189,10 +197,8 @@ def adjust(province: str = PROVINCE, tranche: int = typer.Option(..., "--tranche
     from models.funding import AdjustmentKind, AdjustmentReason
     from tasks.payments import find_payment, record_adjustment
 
-    try:
-        kind_value, reason_value = AdjustmentKind(kind), AdjustmentReason(reason)
-    except ValueError:
-        raise RuleViolation(f"--kind 应为 {'/'.join(AdjustmentKind)}，--reason 应为 {'/'.join(AdjustmentReason)}") from None
+    kind_value = AdjustmentKind(one_of(kind, AdjustmentKind, "--kind 调整类型"))
+    reason_value = AdjustmentReason(one_of(reason, AdjustmentReason, "--reason 调整原因"))
     with get_engine().begin() as connection:
         payment_id = find_payment(connection, province, tranche, uscc, batch)
         record_adjustment(connection, payment_id, kind_value, amount, reason_value, decided_by=actor, legal_basis=legal_basis)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from models.db import get_engine
 from models.notice import Notice
-from srdi.cli.output import JSON_OPTION, emit, table
+from srdi.cli.output import JSON_OPTION, emit, one_of, table
 from srdi.clock import local
 
 app = typer.Typer(help="公示：开启、期满认定、查看、登记与处理异议", no_args_is_help=True)
@@ -53,10 +53,14 @@ def close(as_json: bool = JSON_OPTION) -> None:
 @app.command("list")
 def list_(call: Optional[str] = typer.Option(None, "--call"), as_json: bool = JSON_OPTION) -> None:
     """公示列表（新的在前）。"""
+    from tasks.calls import get_call
+
     query = select(Notice).order_by(Notice.id.desc())
     if call:
         query = query.where(Notice.call_id == call)
     with get_engine().connect() as connection:
+        if call:
+            get_call(connection, call)          # an unknown call is refused, not shown as "no notices"
         rows = connection.execute(query).all()
     data = [{"id": n.id, "call_id": n.call_id, "title": n.title, "jurisdiction_code": n.jurisdiction_code,
              "opens_at": local(n.opens_at), "closes_at": local(n.closes_at), "status": n.status} for n in rows]
@@ -111,6 +115,7 @@ def resolve(objection: int = typer.Argument(..., help="异议编号"),
     """办结异议调查：成立则移出名单，不成立则恢复公示。"""
     from tasks.objections import resolve_objection
 
+    one_of(outcome, ("upheld", "rejected"), "调查结论")
     with get_engine().begin() as connection:
         result = resolve_objection(connection, objection, outcome, finding, as_user)
     emit(result, as_json, lambda r: typer.echo(f"异议 {objection}：{_label(r['outcome'])}；申请现为 {_label(r['application_status'])}"))

@@ -2,35 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Optional
+from typing import Optional, get_args
 
 import typer
 
 from models.db import get_engine
-from srdi.cli.output import JSON_OPTION, emit, table
+from models.profile import Profile
+from srdi.cli.output import JSON_OPTION, emit, one_of, parse_day, table
 
 app = typer.Typer(help="认定：证书查询、撤销、禁止申报、更名备案", no_args_is_help=True)
 
 AS_USER = typer.Option(..., "--as", help="操作人用户名")
 STATUS = {"active": "有效", "revoked": "已撤销", "expired": "已期满"}
-
-
-def _day(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise typer.BadParameter(f"日期应为 YYYY-MM-DD，实际为 {text!r}") from None
+TIERS = get_args(Profile.model_fields["tier"].annotation)
 
 
 @app.command("list")
-def list_(programme: Optional[str] = typer.Option(None, "--programme"), tier: Optional[str] = typer.Option(None, "--tier"),
+def list_(programme: Optional[str] = typer.Option(None, "--programme", help="项目规程 ID"),
+          tier: Optional[str] = typer.Option(None, "--tier", help=" / ".join(TIERS)),
           status: Optional[str] = typer.Option(None, "--status", help="active / revoked / expired"),
           uscc: Optional[str] = typer.Option(None, "--uscc", help="只看一家企业"), as_json: bool = JSON_OPTION) -> None:
     """认定列表（按证书编号）。"""
+    from tasks.programmes import get_profile
     from tasks.recognition import list_recognitions
     from tasks.sanctions import find_enterprise
 
+    one_of(status, STATUS, "认定状态")
+    one_of(tier, TIERS, "称号层级")
+    if programme:
+        get_profile(programme)                  # an unknown programme is refused, not listed as "none"
     with get_engine().connect() as connection:
         enterprise_id = find_enterprise(connection, uscc).id if uscc else None
         rows = list_recognitions(connection, programme_id=programme, tier=tier, status=status, enterprise_id=enterprise_id)
@@ -91,7 +91,7 @@ def rename(uscc: str = typer.Argument(..., help="统一社会信用代码"),
     from tasks.name_change import file_name_change
 
     with get_engine().begin() as connection:
-        result = file_name_change(connection, uscc, name, _day(changed_on), as_user)
+        result = file_name_change(connection, uscc, name, parse_day(changed_on, "--changed-on"), as_user)
     emit(result, as_json, lambda r: typer.echo(
         f"按期备案 {r['filed']} 项；逾期 {r['late']} 项" + (f"，视为自动放弃资格、撤销称号 {r['revoked']} 项" if r["late"] else "")))
 

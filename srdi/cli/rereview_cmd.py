@@ -7,7 +7,7 @@ from datetime import datetime, time
 import typer
 
 from models.db import get_engine
-from srdi.cli.output import JSON_OPTION, emit, table
+from srdi.cli.output import JSON_OPTION, UsageError, emit, table
 from srdi.clock import SHANGHAI, parse_instant
 
 app = typer.Typer(help="复核：开启复核批次、查看复核名单", no_args_is_help=True)
@@ -22,7 +22,7 @@ def _closes(text: str) -> datetime:
             return parse_instant(text)
         return datetime.combine(datetime.fromisoformat(text).date(), time(23, 59, 59), tzinfo=SHANGHAI)
     except ValueError:
-        raise typer.BadParameter(f"应为 YYYY-MM-DD 或 YYYY-MM-DDTHH:MM，实际为 {text!r}") from None
+        raise UsageError(f"--closes 的值 {text} 无效，应为 YYYY-MM-DD 或 YYYY-MM-DDTHH:MM（北京时间）") from None
 
 
 @app.command("open")
@@ -43,11 +43,17 @@ def open_(programme: str = typer.Option(..., "--programme", help="项目规程 I
 def show(programme: str = typer.Option(..., "--programme"), year: int = typer.Option(..., "--year"),
          as_json: bool = JSON_OPTION) -> None:
     """查看复核名单及各企业进展。"""
-    from tasks.calls import call_id_for
+    from models.errors import NotFound
+    from tasks.calls import call_id_for, get_call
     from tasks.rereview import rereview_cases
 
+    call_id = call_id_for(programme, year, kind="re_review")
     with get_engine().connect() as connection:
-        rows = rereview_cases(connection, call_id_for(programme, year, kind="re_review"))
+        try:
+            get_call(connection, call_id)
+        except NotFound:
+            raise NotFound(f"{programme} 没有 {year} 年度的复核批次（{call_id}）；开启：srdi rereview open") from None
+        rows = rereview_cases(connection, call_id)
     emit(rows, as_json, lambda _: table("复核", ["证书编号", "企业", "复核申请", "结果"], [
         (r["certificate_no"], r["name"], r["application"] or "未申请", OUTCOME.get(getattr(r["outcome"], "value", r["outcome"])))
         for r in rows]))

@@ -9,8 +9,7 @@ import typer
 
 from models.db import get_engine
 from models.enums import ReviewLevel
-from models.errors import RuleViolation
-from srdi.cli.output import JSON_OPTION, emit
+from srdi.cli.output import JSON_OPTION, UsageError, emit
 from tasks.decisions import Decision, Outcome, decide as decide_one, resubmit as resubmit_one, withdraw as withdraw_one
 from tasks.labels import status_label
 
@@ -34,7 +33,7 @@ def _score(value: Optional[str]) -> Optional[Decimal]:
     try:
         return Decimal(value)
     except InvalidOperation:
-        raise RuleViolation(f"--score 应为数字，实际为 {value!r}") from None
+        raise UsageError(f"--score 的值 {value} 无效，应为数字（最多两位小数）") from None
 
 
 @app.command("decide")
