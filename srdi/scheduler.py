@@ -212,6 +212,20 @@ def _owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
+def _owner_gone(owner: Optional[str]) -> bool:
+    """A run's process on this host that no longer exists (killed): its lease need not run out."""
+    host, _, pid = (owner or "").rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
 class _Busy(Exception):
     pass
 
@@ -223,12 +237,13 @@ def _claim(engine: Engine, job: Job, trigger: str, due_at: Optional[datetime]) -
         with engine.begin() as connection:
             row = connection.execute(select(JOBS_TABLE).where(JOBS_TABLE.c.id == job.id)).first()
             held = row.running_run_id
-            if held is not None and row.lease_until is not None and row.lease_until > real:
+            owner = connection.execute(select(RUNS_TABLE.c.owner).where(RUNS_TABLE.c.id == held)).scalar() if held else None
+            if held is not None and row.lease_until is not None and row.lease_until > real and not _owner_gone(owner):
                 raise _Busy
             if held is not None:
                 connection.execute(update(RUNS_TABLE).where(RUNS_TABLE.c.id == held, RUNS_TABLE.c.status == JobStatus.running)
                                    .values(status=JobStatus.interrupted, finished_at=clock.now(),
-                                           error="运行中断（进程已退出，租约过期后由下一次运行接手）"))
+                                           error="运行中断（进程已退出，由下一次运行接手）"))
             run_id = connection.execute(RUNS_TABLE.insert().values(
                 job_id=job.id, trigger=trigger, owner=_owner(), status=JobStatus.running, due_at=due_at,
                 started_at=clock.now())).inserted_primary_key[0]

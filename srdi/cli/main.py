@@ -190,10 +190,13 @@ def _first_line(exc: BaseException) -> str:
 
 def run() -> None:
     """The `srdi` console script."""
+    from srdi.prefect_runtime import install
+
     args = sys.argv[1:]
     verbose = wants_verbose(args)
     if not verbose:
         quiet_console()
+    install()              # Prefect's temporary server, if a command starts one, dies with this process
     sys.exit(main(args, verbose=verbose))
 
 

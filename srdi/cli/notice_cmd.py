@@ -42,12 +42,19 @@ def open_(call: str = typer.Option(..., "--call", help="申报批次 ID"),
 
 @app.command("close")
 def close(as_json: bool = JSON_OPTION) -> None:
-    """结束已期满的公示，对无异议的企业予以认定（可重复执行）。"""
-    from tasks.notice import close_due_notices
+    """结束已期满的公示，对无异议的企业予以认定（可重复执行；即推进流程中的“公示期满认定”一步）。"""
+    from srdi.clock import clock
+    from tasks.due import run_due_step, step_named
 
-    with get_engine().begin() as connection:
-        result = close_due_notices(connection)
+    step = run_due_step(step_named("close-notices"), clock.now())
+    result = {"notices_closed": step.get("notices_closed", 0), "recognised": step.get("recognised", 0)}
+    if step.get("blocked"):
+        result["blocked"] = step["blocked"]
     emit(result, as_json, lambda r: typer.echo(f"期满公示 {r['notices_closed']} 个，予以认定 {r['recognised']} 家"))
+    for call_id, reason in step.get("blocked", {}).items():
+        typer.echo(f"受阻：{call_id}：{reason}", err=True)
+    if step.get("blocked"):
+        raise typer.Exit(1)
 
 
 @app.command("list")

@@ -26,15 +26,20 @@ def _print_advance(result: dict) -> None:
 
 @app.command("advance")
 def advance(as_json: bool = JSON_OPTION) -> None:
-    """Run every step due at the clock's now, for every call (the same flow the scheduler runs).
+    """Run every step due at the clock's now, for every call: the scheduler's pipeline-advance job, now.
 
-    A call that cannot proceed is reported as blocked and the others go on; the exit code is 1
-    when any call is blocked, after everything else has run.
+    The same flow the scheduler and the Prefect deployment run, recorded as a manual run of the job
+    (so it never overlaps a scheduled one). A call that cannot proceed is reported as blocked and the
+    others go on; the exit code is 1 when any call is blocked, after everything else has run.
     """
-    from flows.advance import advance_flow
+    from srdi.scheduler import run_job
     from tasks.due import blocked_of
 
-    result = advance_flow(clock.now().isoformat())
+    run = run_job("pipeline-advance")
+    if run["status"] in ("busy", "failed"):
+        typer.echo(f"错误：推进评审流程未完成：{run['error']}", err=True)
+        raise typer.Exit(1)
+    result = run["result"]
     emit(result, as_json, _print_advance)
     blocked = blocked_of(result)
     for ref, calls in blocked.items():
