@@ -201,6 +201,8 @@ def write_sample_workbook(path: Path, programme_id: str, call_year: int, jurisdi
                           n: int = 300, seed: int = 0, *, invalid: int = 0, in_call_usccs: Sequence[str] = (),
                           profile: Optional[Profile] = None) -> SampleWorkbook:
     """Write ``n`` enterprises (header in row 1) for a call of ``programme_id`` in ``call_year``."""
+    if not 0 <= invalid <= n:
+        raise ValueError(f"invalid={invalid}: a workbook of {n} rows can break at most {n} of them")
     profile = profile or get_profile(programme_id)
     rng = random.Random(seed)
     counties = list(jurisdictions or default_places(profile.jurisdiction))

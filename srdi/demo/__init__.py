@@ -1,6 +1,8 @@
 """`srdi demo` (what `make demo` runs): the whole scenario on the embedded default, through the real flows.
 
-``run_demo(base_dir)`` builds a fresh database in ``base_dir`` (default var/demo), runs a Hebei
+``run_demo(base_dir)`` builds a fresh database (the one SRDI_DATABASE_URL names if it holds no
+programme data yet, else ``base_dir/srdi.db``) and a fresh ``base_dir`` (default var/demo; only a
+folder the demo made itself is ever cleared, see srdi.demo.setup), runs a Hebei
 provincial round from a generated workbook through county → city → province, a 公示 with one upheld
 and one rejected objection and 认定; then a national 小巨人 round of recognised Hebei enterprises
 through the province and the ministry; then the 重点"小巨人" funding demo; sends its reminders and
@@ -10,18 +12,22 @@ announcements to a real SMTP server on 127.0.0.1; writes the official lists; and
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
-from srdi.demo.setup import prepare_home
+from srdi.demo.setup import DemoRefused, configured_database, prepare_home
+
+__all__ = ["DemoRefused", "DemoReport", "run_demo"]
 
 
 @dataclass
 class DemoReport:
     base_dir: Path
     database_url: str
+    own_database: bool = True            # False: the database named by SRDI_DATABASE_URL
     hebei: object = None                 # srdi.demo.hebei_round.HebeiRound
     national: object = None              # srdi.demo.national_round.NationalRound
     funding: object = None               # tasks.funding_demo.DemoResult
@@ -35,22 +41,31 @@ class DemoReport:
 
 def run_demo(base_dir: Path = Path("var/demo"), enterprises: int = 300, echo: Callable[[str], None] = print,
              seed: int = 2026) -> DemoReport:
-    """Run the whole scenario into a fresh ``base_dir``; see the module docstring."""
+    """Run the whole scenario into a fresh ``base_dir``; see the module docstring. Raises
+    DemoRefused (nothing deleted, nothing written) for a foreign folder or a database in use."""
+    if enterprises < 1:
+        raise DemoRefused(f"企业数须至少为 1（收到 {enterprises}）")
     started = time.monotonic()
     base_dir = Path(base_dir).resolve()
-    url = prepare_home(base_dir)           # before anything reads settings or imports Prefect
+    named = configured_database()
+    previous = os.environ.get("SRDI_DATABASE_URL")
+    url = prepare_home(base_dir, named)    # before anything reads settings or imports Prefect
     from srdi.clock import clock
 
     frozen = clock._fixed
     try:
-        report = _run(base_dir, url, enterprises, echo, seed)
+        report = _run(base_dir, url, named is None, enterprises, echo, seed)
     finally:
         clock._fixed = frozen
+        if previous is None:               # the flows found the database through it; put it back
+            os.environ.pop("SRDI_DATABASE_URL", None)
+        else:
+            os.environ["SRDI_DATABASE_URL"] = previous
     report.seconds = time.monotonic() - started
     return report
 
 
-def _run(base_dir: Path, url: str, enterprises: int, echo: Callable[[str], None], seed: int) -> DemoReport:
+def _run(base_dir: Path, url: str, own_database: bool, enterprises: int, echo: Callable[[str], None], seed: int) -> DemoReport:
     from models.db import make_engine
     from notifications.demo import DemoMailbox
     from srdi.demo.hebei_round import run_hebei_round
@@ -60,7 +75,7 @@ def _run(base_dir: Path, url: str, enterprises: int, echo: Callable[[str], None]
     from srdi.demo.steps import Pipeline
     from tasks.funding_demo import run_funding_demo
 
-    report = DemoReport(base_dir, url)
+    report = DemoReport(base_dir, url, own_database)
     upgraded = create_database(url)
     echo(f"数据库 {upgraded.database}：迁移至 {upgraded.after}，行政区划 {upgraded.jurisdictions_total} 条，"
          f"项目规程 {upgraded.programmes_total} 个")

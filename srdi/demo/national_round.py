@@ -42,10 +42,15 @@ class NationalRound:
     notice_id: int = 0
     listed: int = 0
     recognised: int = 0
+    notes: list[str] = field(default_factory=list)            # what the round was too small to show
 
 
 def run_national_round(engine: Engine, people: People, hebei, mailbox: DemoMailbox, pipeline: Pipeline,
-                       echo: Echo) -> NationalRound:
+                       echo: Echo) -> NationalRound | None:
+    """The round, or None when Hebei recognised nobody (then nobody can apply; said in the log)."""
+    if not hebei.recognised_enterprises:
+        echo("\n## 二、国家级专精特新\"小巨人\"：河北本轮没有认定企业，无企业可申报，本轮未进行")
+        return None
     result = NationalRound()
     if clock.now() >= OPENS:
         raise RuntimeError(f"河北省一轮结束于 {local(clock.now())}，晚于国家级申报开始 {local(OPENS)}")
@@ -61,7 +66,7 @@ def run_national_round(engine: Engine, people: People, hebei, mailbox: DemoMailb
     echo(f"省厅推荐和初核：同意推荐 {provincial['recommend']} 家，不予推荐 {provincial['reject']} 家（不符合79号条件）")
     pipeline.advance("省级推荐结束，按名额报部")
     if not provincial["recommend"]:
-        echo("本轮河北无企业符合79号条件，未报部")
+        _skip(result, echo, "河北申报企业无一符合79号条件，未报部，部级评审与公示未进行")
         return result
     with engine.connect() as connection:
         result.quota_cut = len(connection.execute(select(Application.id).where(
@@ -69,13 +74,18 @@ def run_national_round(engine: Engine, people: People, hebei, mailbox: DemoMailb
         rows = pending(connection, call.id, "ministry", MINISTRY)
     clock.advance(timedelta(days=14))
     lowest = {rows[-1].id: "专家评审：细分市场占有率佐证材料不足，未达推荐分数线"} if len(rows) > 1 else {}
+    if not lowest:
+        _skip(result, echo, f"报部只有 {len(rows)} 家，未演示专家评审不予通过")
     ministry = judge_desk(engine, call.id, "ministry", MINISTRY, people.reviewer(MINISTRY), extra_reject=lowest)
     result.decisions.update({("ministry", k): v for k, v in ministry.items()})
     echo(f"工业和信息化部专家评审并审核：同意 {ministry['recommend']} 家（附评分），不予通过 {ministry['reject']} 家")
     pipeline.advance("部审核结束，开启公示")
     mailbox.announce()
     with engine.connect() as connection:
-        notice = connection.execute(select(Notice).where(Notice.call_id == call.id)).one()
+        notice = connection.execute(select(Notice).where(Notice.call_id == call.id)).first()
+    if notice is None:
+        _skip(result, echo, "部里没有同意的企业，未开启公示，本轮无认定")
+        return result
     result.notice_id = notice.id
     result.listed = len(_with_status(engine, call.id, ApplicationStatus.on_notice))
     echo(f"公示《{notice.title}》：{result.listed} 家，至 {local(notice.closes_at):%Y-%m-%d %H:%M}")
@@ -84,6 +94,11 @@ def run_national_round(engine: Engine, people: People, hebei, mailbox: DemoMailb
     mailbox.announce()
     result.recognised = len(_with_status(engine, call.id, ApplicationStatus.recognised))
     return result
+
+
+def _skip(result: NationalRound, echo: Echo, note: str) -> None:
+    result.notes.append(note)
+    echo(f"  （{note}）")
 
 
 def _with_status(engine: Engine, call_id: str, status: ApplicationStatus) -> list[int]:

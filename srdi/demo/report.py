@@ -3,12 +3,15 @@ narrative whose every figure is counted from what happened, where the files are,
 
 from __future__ import annotations
 
+import os
+import shlex
+import sys
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
 from sqlalchemy import select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 
 from models.notice import Notice
 from tasks.exports import notice_list, recommendation_summary
@@ -38,8 +41,11 @@ def collect(engine: Engine, report) -> None:
     base = report.base_dir
     report.mails = len(list((base / "mail").glob("*.eml")))
     report.announcements = len(list((base / "announcements").glob("*.html")))
+    from models.migrate import display_url
+
     report.files = {
-        "数据库": base / "srdi.db", "申报工作簿（生成）": report.hebei.workbook,
+        "数据库": base / "srdi.db" if report.own_database else display_url(report.database_url),
+        "申报工作簿（生成）": report.hebei.workbook,
         **({"导入错误清单": report.hebei.errors_workbook} if report.hebei.errors_workbook else {}),
         f"邮件（{report.mails} 封 .eml）": base / "mail", f"公告（{report.announcements} 份 HTML）": base / "announcements",
         **report.files, "资金分配方案（Excel）": base / "funds",
@@ -63,23 +69,64 @@ def stage_table(status: dict) -> Table:
 def narrative(report) -> list[str]:
     h, n = report.hebei, report.national
     county_rejects = h.decisions[("county", "reject")]
-    return [
+    lines = [
         f"河北：工作簿 {h.rows} 行，{h.invalid_rows} 行有误未导入，导入 {h.imported} 件（资格审查符合 {h.eligible}、不符合 {h.ineligible}、"
-        f"无法判定 {h.undetermined}）；区县不予推荐 {county_rejects} 件（附资格审查理由），退回修改并重新提交 {len(h.returned)} 件；",
-        f"  1 个区县（{h.late_county}，{h.late_county_apps} 件）逾期未审：" + "、".join(
-            f"{'上报市级（记录逾期）' if a == 'escalate' else '视同未申报'} {c} 件" for a, c in h.late_outcome.items()) + "；",
-        f"  市级同意 {h.decisions[('municipal', 'recommend')]}、不予推荐 {h.decisions[('municipal', 'reject')]}；省厅同意 "
-        f"{h.decisions[('provincial', 'recommend')]}、不予推荐 {h.decisions[('provincial', 'reject')]}；公示 {h.listed} 家，"
-        f"异议成立 1 家（{h.upheld_ref}）、不成立 1 家（{h.rejected_objection_ref}）→ 认定 {h.recognised} 家。",
-        f"国家级小巨人：{n.applied} 家已认定河北企业申报，符合 {n.eligible} 家（" + "、".join(
-            f"{k}类 {v}" for k, v in n.by_category.items()) + (
-            "；c类 0：79号c类须近2年研发投入3000万元以上且研发人员占50%以上，本批企业均未达到" if not n.by_category.get("c") else "")
-        + f"）；省厅推荐 {n.decisions[('provincial', 'recommend')]}、"
-        f"名额外 {n.quota_cut}；部里同意 {n.decisions[('ministry', 'recommend')]}、不予通过 {n.decisions[('ministry', 'reject')]}；"
-        f"公示 {n.listed} 家 → 认定 {n.recognised} 家。",
-        f"资金：" + "；".join(f"{p['title']} 实施中 {p['recipients'].get('active', 0)}、停止支持 {p['recipients'].get('discontinued', 0)}"
-                           for p in report.funding.plans) + "；" + "；".join(report.funding.stopped),
-    ]
+        f"无法判定 {h.undetermined}）；区县不予推荐 {county_rejects} 件（附资格审查理由），退回修改并重新提交 {len(h.returned)} 件；"]
+    if h.late_county:
+        lines.append(f"  1 个区县（{h.late_county}，{h.late_county_apps} 件）逾期未审：" + "、".join(
+            f"{'上报市级（记录逾期）' if a == 'escalate' else '视同未申报'} {c} 件" for a, c in h.late_outcome.items()) + "；")
+    if h.notice_id:
+        objections = ([f"异议成立 1 家（{h.upheld_ref}）"] if h.upheld_ref else []) + (
+            [f"异议不成立 1 家（{h.rejected_objection_ref}）"] if h.rejected_objection_ref else [])
+        ending = f"公示 {h.listed} 家，{'、'.join(objections) or '无异议'} → 认定 {h.recognised} 家。"
+    else:
+        ending = "未开启公示，无认定。"
+    lines.append(f"  市级同意 {h.decisions[('municipal', 'recommend')]}、不予推荐 {h.decisions[('municipal', 'reject')]}；省厅同意 "
+                 f"{h.decisions[('provincial', 'recommend')]}、不予推荐 {h.decisions[('provincial', 'reject')]}；{ending}")
+    if n is None:
+        lines.append("国家级小巨人：河北本轮没有认定企业，无企业申报，未进行。")
+    else:
+        bands = "、".join(f"{k}类 {v}" for k, v in n.by_category.items())
+        no_c = "" if n.by_category.get("c") else "c类 0：79号c类须近2年研发投入3000万元以上且研发人员占50%以上，本批企业均未达到"
+        lines.append(
+            f"国家级小巨人：{n.applied} 家已认定河北企业申报，符合 {n.eligible} 家（{'；'.join(x for x in (bands, no_c) if x)}）"
+            f"；省厅推荐 {n.decisions[('provincial', 'recommend')]}、"
+            f"名额外 {n.quota_cut}；部里同意 {n.decisions[('ministry', 'recommend')]}、不予通过 {n.decisions[('ministry', 'reject')]}；"
+            f"公示 {n.listed} 家 → 认定 {n.recognised} 家。")
+    lines.append(f"资金：" + "；".join(f"{p['title']} 实施中 {p['recipients'].get('active', 0)}、停止支持 "
+                                     f"{p['recipients'].get('discontinued', 0)}" for p in report.funding.plans)
+                 + "；" + "；".join(report.funding.stopped))
+    notes = h.notes + (n.notes if n is not None else [])
+    if notes:
+        lines.append("本轮规模所限，以下环节未演示或从简：" + "；".join(notes) + "。")
+    return lines
+
+
+def console_command(report) -> tuple[str, str]:
+    """The command that serves the console on the demo's database, exactly as it can be pasted into
+    a shell (in the directory the demo ran from), and a note when part of it stays in the environment.
+
+    It names the database and Prefect's settings the demo used; a database URL holding a password is
+    not printed: the command then relies on SRDI_DATABASE_URL still being set in the shell."""
+    env, note = {}, ""
+    if make_url(report.database_url).password:
+        note = "（数据库沿用当前环境中的 SRDI_DATABASE_URL；其中含密码，此处不显示）"
+    else:
+        env["SRDI_DATABASE_URL"] = report.database_url
+    env["PREFECT_HOME"] = os.environ.get("PREFECT_HOME", "")
+    env["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
+    return " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items() if v) + f" {shlex.quote(_srdi_executable())} serve", note
+
+
+def _srdi_executable() -> str:
+    """This installation's `srdi` script, relative to the current directory when it lies inside it."""
+    script = Path(sys.executable).parent / "srdi"
+    if not script.exists():
+        return "srdi"
+    try:
+        return str(script.relative_to(Path.cwd()))
+    except ValueError:
+        return str(script)
 
 
 def print_report(report, console: Console | None = None) -> None:
@@ -96,9 +143,13 @@ def print_report(report, console: Console | None = None) -> None:
     for label, path in report.files.items():
         console.print(f"  {label}：{path}", soft_wrap=True, highlight=False)
     repo = Path.cwd()
-    console.print("\n[bold]打开控制台[/bold]（演示数据）：")
-    console.print(f"  SRDI_DATABASE_URL={report.database_url} .venv/bin/srdi serve", soft_wrap=True)
-    console.print("  然后打开 http://127.0.0.1:8000 ，以下任一用户登录，密码 " + PASSWORD + "：")
+    command, note = console_command(report)
+    console.print("\n[bold]打开控制台[/bold]（演示数据）：在本目录运行")
+    console.print(f"  {command}", soft_wrap=True, markup=False, highlight=False)
+    if note:
+        console.print(f"  {note}", soft_wrap=True, markup=False, highlight=False)
+    console.print("  然后打开 http://127.0.0.1:8000 （8000 端口被占用时在命令末尾加 --port 8001，并打开对应地址），"
+                  "以下任一用户登录，密码 " + PASSWORD + "：", soft_wrap=True, markup=False, highlight=False)
     for user in report.console_users:
         console.print(f"    {user}")
     console.print(f"（用时 {report.seconds:.1f} 秒；当前目录 {repo}）")
