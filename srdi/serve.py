@@ -3,7 +3,8 @@
 1. the database is brought up to date (SQLite) or checked (PostgreSQL: `srdi db upgrade` first);
 2. Prefect's temporary server is started from the main thread (unless PREFECT_API_URL names a
    server) and dies with this process, whatever ends it;
-3. the scheduler's heartbeat starts (srdi/scheduler.py): due jobs run on the srdi clock;
+3. the scheduler's heartbeat starts (srdi/scheduler.py): due jobs run on the srdi clock — unless
+   ``--no-scheduler``, when a Prefect server runs the same flows from prefect.yaml;
 4. uvicorn serves the console (``SRDI_CONSOLE_APP``, default ``srdi.web.app:create_app``) until
    SIGINT/SIGTERM; without a console the process just keeps the scheduler running.
 """
@@ -63,17 +64,21 @@ def _log_to_stderr() -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
-def serve(host: str = "127.0.0.1", port: int = 8000, console: bool = True) -> None:
+def serve(host: str = "127.0.0.1", port: int = 8000, console: bool = True, scheduler: bool = True) -> None:
     from srdi.database import ensure_schema
     from srdi.prefect_runtime import start_temporary_server, stop_temporary_server
 
     _log_to_stderr()
     ensure_schema()
     _announce_clock()
-    start_temporary_server()
-    for job in embedded.sync_jobs():
-        print(f"定时任务 {job['id']:<20} 下次执行 {job['next_run_time']}", flush=True)
-    scheduler = embedded.start()
+    heartbeat = None
+    if scheduler:
+        start_temporary_server()
+        for job in embedded.sync_jobs():
+            print(f"定时任务 {job['id']:<20} 下次执行 {job['next_run_time']}", flush=True)
+        heartbeat = embedded.start()
+    else:
+        print("内置调度器未启动（--no-scheduler）：定时任务由 Prefect 服务器按 prefect.yaml 调度", flush=True)
     try:
         app = console_app() if console else None
         if app is None:
@@ -85,5 +90,6 @@ def serve(host: str = "127.0.0.1", port: int = 8000, console: bool = True) -> No
             print(f"管理控制台：http://{host}:{port}/", flush=True)
             uvicorn.run(app, host=host, port=port, log_level="info")
     finally:
-        embedded.stop(scheduler, wait=False)
-        stop_temporary_server(timeout=10)
+        if heartbeat is not None:
+            embedded.stop(heartbeat, wait=False)
+            stop_temporary_server(timeout=10)

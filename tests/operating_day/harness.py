@@ -51,8 +51,9 @@ def wait_for(what: str, check: Callable[[], Any], timeout: float = 90, every: fl
 class Service:
     """`srdi serve` on a fresh SQLite database, its mailbox and its clock."""
 
-    def __init__(self, root: Path, extra_env: Optional[dict[str, str]] = None):
+    def __init__(self, root: Path, extra_env: Optional[dict[str, str]] = None, serve_args: tuple[str, ...] = ()):
         self.root = root
+        self.serve_args = serve_args
         self.port = free_port()
         self.mail_dir = root / "mail"
         self.mail_dir.mkdir(parents=True, exist_ok=True)
@@ -97,7 +98,7 @@ class Service:
 
     def start(self) -> None:
         log = self.log_path.open("w", encoding="utf-8")
-        self.process = subprocess.Popen([str(SRDI), "serve", "--port", str(self.port)], env=self.env, cwd=REPO,
+        self.process = subprocess.Popen([str(SRDI), "serve", "--port", str(self.port), *self.serve_args], env=self.env, cwd=REPO,
                                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         wait_for("srdi serve to answer /login", self._answers, timeout=120)
 

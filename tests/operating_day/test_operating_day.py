@@ -1,15 +1,18 @@
 """An operating day (several weeks, fast): a whole Hebei round with nobody calling `pipeline advance`.
 
 `srdi serve` runs as a subprocess on a fresh SQLite database with a real SMTP server and a simulated
-clock the test steers like an administrator (`srdi clock set`: a time and a speed). The clerks act
-only through the console's forms and the `srdi` command; windows close at their deadlines, an idle
-county escalates, reminders and 督办 mail arrive, 公示 opens, an objection is heard, the notice
-closes and certificates are issued, and the scheduled disbursement pays a tranche at 10:00 — all
-by the service's own scheduler. Assertions are on the database, the mailbox and the pages.
+clock the test steers like an administrator (a time and a speed). The clerks act only through the
+console's forms and the `srdi` command; windows close at their deadlines, an idle county escalates,
+reminders and 督办 mail arrive, 公示 opens, an objection is heard, the notice closes and
+certificates are issued, and the scheduled disbursement pays a tranche at 10:00. Nobody runs a step:
+in the first variant the service's own scheduler does (drivers.Embedded); in the second a Prefect
+server, a process worker and the deployments of prefect.yaml do (drivers.PrefectServer).
+Assertions are on the database, the mailbox and the pages.
 """
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -22,7 +25,8 @@ from models.operations import JobRun, StepBlock
 from srdi.clock import SHANGHAI, local
 from tasks.intake_sample import write_sample_workbook
 
-from .harness import PASSWORD, Browser, Service, wait_for
+from .drivers import Embedded, PrefectServer
+from .harness import PASSWORD, Browser, Service
 
 pytestmark = pytest.mark.slow
 
@@ -40,13 +44,18 @@ def email_of(username: str) -> str:
     return f"{username}@gxj.hebei.example.cn"
 
 
-@pytest.fixture
-def service(tmp_path):
-    running = Service(tmp_path)
-    running.set_clock(bj(2026, 3, 2, 8, 0))                       # Monday 08:00, standing still
-    running.start()
-    yield running
-    left = running.stop()
+@pytest.fixture(params=[Embedded, PrefectServer], ids=["embedded", "prefect-server"])
+def running(request, tmp_path):
+    driver = request.param(tmp_path)
+    service = Service(tmp_path, driver.environment(), driver.serve_args)
+    service.set_clock(bj(2026, 3, 2, 8, 0))                       # Monday 08:00, standing still
+    service.start()
+    try:
+        driver.start(service)
+        yield service, driver
+    finally:
+        driver.stop()
+        left = service.stop()
     assert left == [], f"processes of srdi serve still alive after SIGTERM: {left}"
 
 
@@ -70,7 +79,7 @@ def _seed_people_and_round(service: Service, tmp_path) -> str:
         service.srdi("user", "set-password", username, "--password-stdin", stdin=PASSWORD + "\n")
     opened = service.srdi("call", "open", "--programme", PROGRAMME, "--year", "2026",
                           "--opens-at", "2026-02-23T08:00", "--closes-at", "2026-03-02T17:30", "--json")
-    call_id = __import__("json").loads(opened.stdout)["id"]
+    call_id = json.loads(opened.stdout)["id"]
     workbook = write_sample_workbook(tmp_path / "申报.xlsx", PROGRAMME, 2026, jurisdictions=[CHANGAN, QIAOXI, XINHUA],
                                      n=9, seed=7)
     imported = service.srdi("import", "applications", str(workbook.path), "--call", call_id)
@@ -101,7 +110,14 @@ def _seed_funding(service: Service) -> None:
             os.environ["SRDI_DATABASE_URL"] = previous
 
 
-def test_a_round_runs_by_itself_under_srdi_serve(service, tmp_path):
+def _paid_by_tranche(engine) -> dict[int, int]:
+    with engine.connect() as c:
+        return dict(c.execute(select(FundTranche.tranche_index, func.count(Payment.id))
+                              .outerjoin(Payment, Payment.tranche_id == FundTranche.id).group_by(FundTranche.tranche_index)).all())
+
+
+def test_a_round_runs_by_itself(running, tmp_path):
+    service, driver = running
     engine = create_engine(service.env["SRDI_DATABASE_URL"])
     assert "模拟时钟" in service.log()
     call_id = _seed_people_and_round(service, tmp_path)
@@ -120,21 +136,25 @@ def test_a_round_runs_by_itself_under_srdi_serve(service, tmp_path):
     assert qiaoxi.applications(call=call_id, jurisdiction=CHANGAN) == []             # scoped to its county
 
     # 10:00 on a working day: the scheduled disbursement pays the tranche that is due.
-    service.set_clock(bj(2026, 3, 2, 9, 55), speed=120)
-    wait_for("tranche 1 paid by the 10:00 run", lambda: _count(engine, select(func.count()).select_from(Payment)))
-    service.set_clock(service.now())
-    with engine.connect() as c:
-        run = c.execute(select(JobRun).where(JobRun.job_id == "funds-disbursement")).first()
-        paid = dict(c.execute(select(FundTranche.tranche_index, func.count(Payment.id))
-                              .outerjoin(Payment, Payment.tranche_id == FundTranche.id).group_by(FundTranche.tranche_index)).all())
-    assert run.trigger == "schedule" and local(run.due_at) == bj(2026, 3, 2, 10, 0)
+    driver.at(bj(2026, 3, 2, 10, 0), "tranche 1 paid by the 10:00 run",
+              lambda: _paid_by_tranche(engine).get(1), jobs=("funds-disbursement",))
+    paid = _paid_by_tranche(engine)
     assert paid[1] == 32 and paid.get(2, 0) == 0                      # 30 enterprises + 2 platforms; tranche 2 awaits reviews
+    if driver.name == "embedded":
+        with engine.connect() as c:
+            run = c.execute(select(JobRun).where(JobRun.job_id == "funds-disbursement")).first()
+        assert run.trigger == "schedule" and local(run.due_at) == bj(2026, 3, 2, 10, 0)
+    else:
+        [schedule] = driver.deployments()["daily-disbursement"]["schedules"]
+        assert (schedule["schedule"]["cron"], schedule["schedule"]["timezone"]) == ("0 10 * * *", "Asia/Shanghai")
 
     # A week later: intake closed, the two decided counties have gone up; 新华区 is reminded at 09:00.
-    service.set_clock(bj(2026, 3, 9, 8, 50), speed=300)
-    wait_for("the decided counties closed", lambda: all(_windows(engine).get(("county", c)) for c in (CHANGAN, QIAOXI)))
-    [reminder] = wait_for("the 截止提醒 to 新华区", lambda: _mails(service, "【截止提醒】", email_of("xinhua")))
-    service.set_clock(service.now())
+    def counties_closed_and_reminded():
+        closed = all(_windows(engine).get(("county", c)) for c in (CHANGAN, QIAOXI))
+        return closed and _mails(service, "【截止提醒】", email_of("xinhua"))
+
+    [reminder] = driver.at(bj(2026, 3, 9, 9, 0), "the counties closed and 新华区 reminded", counties_closed_and_reminded,
+                           jobs=("pipeline-advance", "reminder-sweep"))
     assert "还剩5个工作日" in str(reminder["Subject"]) and _windows(engine)[("county", XINHUA)] is False
 
     sjz = Browser(service, "sjz")
@@ -142,10 +162,9 @@ def test_a_round_runs_by_itself_under_srdi_serve(service, tmp_path):
         assert sjz.decide(app["id"], "recommend", score="85") == "已记录：同意推荐"
 
     # The day after 新华区's deadline: its window is closed and escalated; the city is told.
-    service.set_clock(bj(2026, 3, 17, 8, 50), speed=300)
-    wait_for("新华区 escalated to the city", lambda: _windows(engine).get(("county", XINHUA)))
-    wait_for("the 逾期督办 to the city", lambda: _mails(service, "【逾期督办】", email_of("sjz")))
-    service.set_clock(service.now())
+    driver.at(bj(2026, 3, 17, 9, 0), "新华区 escalated and the city told",
+              lambda: _windows(engine).get(("county", XINHUA)) and _mails(service, "【逾期督办】", email_of("sjz")),
+              jobs=("pipeline-advance", "reminder-sweep"))
     escalated = sjz.applications(status="pending", level="municipal")
     with engine.connect() as c:
         idle = c.execute(select(func.count()).select_from(Application).where(Application.jurisdiction_code == XINHUA)).scalar()
@@ -154,9 +173,8 @@ def test_a_round_runs_by_itself_under_srdi_serve(service, tmp_path):
         sjz.decide(app["id"], "recommend", score="80")
 
     # Everything decided: the city's window closes at the next advance, the province decides.
-    service.set_clock(service.now(), speed=300)
-    wait_for("the city's window closed", lambda: _windows(engine).get(("municipal", SJZ)))
-    service.set_clock(service.now())
+    driver.at(service.now() + timedelta(minutes=15), "the city's window closed",
+              lambda: _windows(engine).get(("municipal", SJZ)), jobs=("pipeline-advance",))
     hebei = Browser(service, "hebei")
     listed = hebei.applications(status="pending", level="provincial")
     assert len(listed) == 8
@@ -164,9 +182,8 @@ def test_a_round_runs_by_itself_under_srdi_serve(service, tmp_path):
         assert hebei.decide(app["id"], "recommend", score="86") == "已记录：同意推荐"
 
     # The province's window closes and the 公示 opens in the same advance.
-    service.set_clock(service.now(), speed=300)
-    notice_id = wait_for("the 公示 opened", lambda: _count(engine, select(Notice.id).where(Notice.status == NoticeStatus.open)))
-    service.set_clock(service.now())
+    notice_id = driver.at(service.now() + timedelta(minutes=15), "the 公示 opened", lambda: _count(
+        engine, select(Notice.id).where(Notice.status == NoticeStatus.open)), jobs=("pipeline-advance",))
     public = hebei.page(f"/notices/{notice_id}")
     assert "公示" in public and listed[0]["enterprise_name"] in public
 
@@ -174,16 +191,14 @@ def test_a_round_runs_by_itself_under_srdi_serve(service, tmp_path):
     objected = listed[0]
     made = service.srdi("notice", "object", objected["ref"], "--objector", "某竞争企业", "--contact", "0311-00000000",
                         "--grounds", "申报材料中的研发人员数据不实", "--as", "hebei", "--json")
-    objection = __import__("json").loads(made.stdout)["objection"]
+    objection = json.loads(made.stdout)["objection"]
     service.srdi("notice", "resolve", str(objection), "--outcome", "upheld", "--finding", "经核查属实", "--as", "hebei")
 
     # The notice ends; certificates are issued to the other seven.
     with engine.connect() as c:
         closes_at = c.execute(select(Notice.closes_at).where(Notice.id == notice_id)).scalar()
-    service.set_clock(local(closes_at) - timedelta(minutes=10), speed=300)
-    wait_for("recognitions issued", lambda: _count(engine, select(func.count()).select_from(Recognition).where(
-        Recognition.call_id == call_id)) == 7)
-    service.set_clock(service.now())
+    driver.at(local(closes_at), "recognitions issued", lambda: _count(engine, select(func.count()).select_from(
+        Recognition).where(Recognition.call_id == call_id)) == 7, jobs=("pipeline-advance",))
     with engine.connect() as c:
         certificates = c.execute(select(Recognition.certificate_no).where(Recognition.call_id == call_id)).scalars().all()
         statuses = dict(c.execute(select(Application.status, func.count()).group_by(Application.status)).all())
