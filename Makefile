@@ -42,11 +42,20 @@ migration: install
 bench: install
 	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
 
-# Re-resolve the pins (run after changing dependencies in pyproject.toml).
+# Re-resolve the pins (run after changing dependencies in pyproject.toml). Every line must be a
+# registry pin (name==version): a path, file:, URL, "name @ …" direct reference or -e line would
+# install only on the machine that wrote it, so the freeze is refused whole, naming the lines.
+NOT_A_REGISTRY_PIN := ^[[:space:]]*(-e|--editable)|://|[[:space:]]@[[:space:]]|file:|^[[:space:]]*[./~]|\\|\.(whl|zip|tar\.gz)([[:space:]\#;]|$$)
 lock:
 	rm -rf /tmp/srdi-lock && $(PYTHON) -m venv /tmp/srdi-lock
 	/tmp/srdi-lock/bin/pip install --quiet --upgrade pip && /tmp/srdi-lock/bin/pip install --quiet -e '.[test]'
-	/tmp/srdi-lock/bin/pip freeze --exclude-editable | grep -v '^srdi' > requirements.lock
+	/tmp/srdi-lock/bin/pip freeze --exclude-editable | grep -v '^srdi' > /tmp/srdi-lock/requirements.lock
+	@if grep -nE '$(NOT_A_REGISTRY_PIN)' /tmp/srdi-lock/requirements.lock >&2; then \
+	    echo "make lock: the lines above are not registry pins (path, file:, URL, @ direct reference or -e);" \
+	         "install those packages from the package index and run make lock again. requirements.lock is unchanged." >&2; \
+	    exit 1; \
+	fi
+	cp /tmp/srdi-lock/requirements.lock requirements.lock
 
 clean:
 	rm -rf $(VENV) var

@@ -5,12 +5,13 @@ Four provinces × 250 key enterprises (plus one platform each). Timed: 报送版
 three disbursement runs per province (with their allocation workbooks and deadlines). Then every run
 again: it must create zero payments. Target ≤ 5 s on the project machine (2 cores).
 
-    python bench/funds.py [--enterprises 1000] [--url sqlite:///...]
+    python bench/funds.py [--enterprises 1000] [--url sqlite:///...] [--keep]
 """
 
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 import tempfile
 import time
@@ -42,8 +43,19 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--enterprises", type=int, default=1000)
     parser.add_argument("--url", default=None, help="database URL (default: a fresh SQLite file)")
+    parser.add_argument("--keep", action="store_true", help="keep the working directory (database, allocation workbooks)")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="srdi-bench-funds-"))
+    try:
+        return run(args, workdir)
+    finally:
+        if args.keep:
+            print(f"data kept in {workdir}")
+        else:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run(args, workdir: Path) -> int:
     engine = make_engine(args.url or f"sqlite:///{workdir / 'bench.db'}")
     SQLModel.metadata.create_all(engine)
     with engine.begin() as c:
@@ -81,6 +93,7 @@ def main() -> int:
           f"{first:.2f} s, {payments} payments ({payments / first:,.0f} payments/s)")
     print(f"second run of all {len(PROVINCES) * 3} disbursements: {second:.2f} s, created {created_again} payments")
     print(f"target ≤ {TARGET_SECONDS:.1f} s: {first / TARGET_SECONDS:.2f} of the budget — {'OK' if first <= TARGET_SECONDS else 'OVER'}")
+    engine.dispose()
     return 0 if created_again == 0 else 1
 
 

@@ -3,7 +3,8 @@
 Reads like the procedure of 财建〔2021〕2号 三(四): the province receives the 指标发文, decides who is
 paid from the annual review, pays each recipient once, and reports the 分配方案 within 30 days.
 Three tasks, each on the whole recipient set; payment writing is retried because it is idempotent
-(the database refuses a second payment per tranche and recipient).
+(the database refuses a second payment per tranche and recipient) — unless the run lost its lease
+(another run declared it dead and took over), when it must stop.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from prefect.cache_policies import NONE
 
 from models.db import get_engine
 from srdi.clock import parse_instant
-from tasks.disbursement import Prepared, finish, mark_failed, payment_rows, prepare, write_payments
+from tasks.disbursement import LeaseLost, Prepared, finish, mark_failed, payment_rows, prepare, write_payments
 
 
 @task(name="decide-tranche", cache_policy=NONE)
@@ -27,10 +28,16 @@ def decide(province_code: str, tranche_index: int, batch: Optional[int], receive
                    received_at=parse_instant(received_at) if received_at else None, doc_no=doc_no, actor="prefect")
 
 
-@task(name="write-payments", cache_policy=NONE, retries=2, retry_delay_seconds=5)
+def _worth_retrying(task_, task_run, state) -> bool:
+    """Retry a busy database or a dropped connection; never a run that another run has taken over."""
+    return not isinstance(state.result(raise_on_failure=False), LeaseLost)
+
+
+@task(name="write-payments", cache_policy=NONE, retries=2, retry_delay_seconds=5, retry_condition_fn=_worth_retrying)
 def pay(prepared: Prepared) -> int:
-    """One payment row per payable recipient; a retry inserts only what is missing."""
-    return write_payments(get_engine(), payment_rows(prepared.tranche.id, prepared.run_id, prepared.decision.payable))
+    """One payment row per payable recipient, renewing the run's lease per chunk; a retry inserts only what is missing."""
+    return write_payments(get_engine(), payment_rows(prepared.tranche.id, prepared.run_id, prepared.decision.payable),
+                          run_id=prepared.run_id)
 
 
 @task(name="write-allocation-plan", cache_policy=NONE)

@@ -15,7 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Optional
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from models.funding_plan import ItemType, PlatformCategory
@@ -157,10 +157,23 @@ class RunStatus(StrEnum):
     failed = "failed"
 
 
+RUNNING_ONLY = text("status = 'running'")
+
+
 class DisbursementRun(SQLModel, table=True):
-    """Operational record of one disbursement run; the payments are the legal record."""
+    """Operational record of one disbursement run; the payments are the legal record.
+
+    A running run holds a lease: its ``owner`` (host:pid) renews ``heartbeat_at`` and
+    ``lease_until`` (real wall time, not the srdi clock) after every chunk of payments. A
+    ``running`` row whose lease has expired, or whose owner process is gone from this host, was
+    killed; the next run of the tranche marks it failed (中断) and takes over. The database holds at
+    most one running run per tranche (``uq_run_tranche_running``): two runs never write side by side.
+    """
 
     __tablename__ = "disbursement_run"
+    __table_args__ = (
+        Index("uq_run_tranche_running", "tranche_id", unique=True, sqlite_where=RUNNING_ONLY, postgresql_where=RUNNING_ONLY),
+    )
 
     id: Optional[int] = Field(default=None, primary_key=True)
     tranche_id: int = Field(foreign_key="fund_tranche.id", index=True)
@@ -171,3 +184,6 @@ class DisbursementRun(SQLModel, table=True):
     workbook_path: Optional[str] = Field(default=None, max_length=512)
     actor: str = Field(max_length=64, default="system")
     error: Optional[str] = None
+    owner: Optional[str] = Field(default=None, max_length=128, description="host:pid of the process running it")
+    heartbeat_at: Optional[datetime] = Field(default=None, description="last sign of life (real wall time)")
+    lease_until: Optional[datetime] = Field(default=None, description="real wall time; still running after it = killed")

@@ -2,12 +2,14 @@
 
 财建〔2021〕2号 三(四) (seed 001 L49): the province decides the allocation (90%以上用于直接支持重点
 "小巨人"企业, 避免简单分配) and provincial finance reports it to MOF within 30 days, 抄送财政部当地监管局.
-The workbook is rebuilt from SQL on every run, so a re-run produces the same file.
+The workbook is rebuilt from SQL on every run, so a re-run produces the same file; it is written to a
+temporary name of its own and moved into place, so two runs writing at once never trip over each other.
 """
 
 from __future__ import annotations
 
 import os
+import uuid
 from decimal import Decimal
 from pathlib import Path
 from typing import Optional
@@ -88,7 +90,10 @@ def write_allocation_workbook(connection: Connection, plan: ImplementationPlan, 
             other.append([name, reason])
     path = workbook_path(directory or default_directory(), plan, tranche)
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".xlsx.partial")
-    book.save(partial)
-    os.replace(partial, path)
+    partial = path.with_name(f"{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.partial")   # one per writer: runs may overlap
+    try:
+        book.save(partial)
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
     return path

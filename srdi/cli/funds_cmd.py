@@ -59,7 +59,11 @@ def run(province: str = PROVINCE, tranche: int = typer.Option(..., "--tranche", 
         out: Optional[Path] = typer.Option(None, "--out", help="分配方案 Excel 的目录；默认 $SRDI_HOME/allocation_plans"),
         via_prefect: bool = typer.Option(False, "--prefect", help="作为 Prefect 流程运行（记录到 Prefect 服务器）"),
         as_json: bool = JSON_OPTION) -> None:
-    """Run the disbursement of one tranche for a province (可重复执行，不会重复拨付)."""
+    """Run the disbursement of one tranche for a province (可重复执行，不会重复拨付).
+
+    A run killed part-way is found by the next one (its lease has run out, or its process is gone)
+    and marked failed; the next run pays exactly the missing recipients. While another run of the
+    same tranche is alive, this one refuses."""
     if via_prefect:
         from flows.funds import disburse_tranche
 
@@ -81,6 +85,9 @@ def run(province: str = PROVINCE, tranche: int = typer.Option(..., "--tranche", 
             typer.echo(f"  待考核：{item['name']}（{item['reason']}）")
 
     emit(result, as_json, render)
+
+
+app.command("disburse", help="Same as run (拨付一笔资金).")(run)
 
 
 @app.command("status")
