@@ -296,7 +296,7 @@ def _outcome(result) -> JobStatus:
 
 
 def run_job(job_id: str, trigger: str = "manual", due_at: Optional[datetime] = None,
-            engine: Optional[Engine] = None) -> dict:
+            engine: Optional[Engine] = None, sync: bool = True) -> dict:
     """Run one job now (`srdi scheduler run JOB`, or the tick when it is due) and record the run.
 
     Returns the run: ``status`` is succeeded, partial (some call blocked), failed, or busy (another
@@ -304,7 +304,8 @@ def run_job(job_id: str, trigger: str = "manual", due_at: Optional[datetime] = N
     """
     engine = engine or get_engine()
     job = job_named(job_id)
-    sync_jobs(engine)
+    if sync:                                   # the tick has just synced
+        sync_jobs(engine)
     run_id = _claim(engine, job, trigger, due_at)
     if run_id is None:
         return {"job": job.id, "status": "busy", "error": "该任务正在由另一进程运行"}
@@ -336,7 +337,7 @@ def tick(engine: Optional[Engine] = None) -> list[dict]:
     with engine.connect() as connection:
         due = connection.execute(select(JOBS_TABLE.c.id, JOBS_TABLE.c.next_due_at).where(
             JOBS_TABLE.c.next_due_at <= clock.now()).order_by(JOBS_TABLE.c.next_due_at)).all()
-    return [run_job(row.id, "schedule", row.next_due_at, engine) for row in due]
+    return [run_job(row.id, "schedule", row.next_due_at, engine, sync=False) for row in due]
 
 
 # ---- the heartbeat -----------------------------------------------------------------------------
