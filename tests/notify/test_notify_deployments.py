@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -22,6 +21,7 @@ from notifications.smtp_sink import free_port, read_messages
 from srdi.clock import SHANGHAI
 from srdi.config import REPO_ROOT
 from tasks.deadlines import register_deadlines
+from tests.operating_day.harness import stop_group
 
 pytestmark = pytest.mark.slow
 
@@ -54,12 +54,7 @@ def prefect_server(tmp_path):
             time.sleep(0.5)
         yield env
     finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait()
+        stop_group(server)
         log.close()
 
 

@@ -12,17 +12,14 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Callable
 
-from .harness import REPO, Service, free_port, wait_for
+from .harness import REPO, Service, free_port, stop_group, wait_for
 
 DEPLOYMENTS = {                 # scheduler job → the prefect.yaml deployment of the same flow
     "pipeline-advance": "pipeline-advance/every-15-minutes",
@@ -119,11 +116,4 @@ class PrefectServer:
 
     def stop(self) -> None:
         for process in reversed(self.processes):
-            if process.poll() is None:
-                os.killpg(process.pid, signal.SIGTERM)
-                try:
-                    process.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(process.pid, signal.SIGKILL)
-                    process.wait()
-        time.sleep(0.2)
+            stop_group(process)

@@ -137,6 +137,18 @@ class Service:
         return left
 
 
+def stop_group(process: subprocess.Popen, timeout: float = 20) -> None:
+    """SIGTERM to a process started with start_new_session, and all of its group; SIGKILL after ``timeout``."""
+    if process.poll() is not None:
+        return
+    os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
 def _group(pgid: int) -> list[int]:
     """Live processes of a process group (from /proc; zombies do not count)."""
     alive = []
