@@ -1,8 +1,8 @@
 """Benchmark: import 10,000 generated application rows with full validation and eligibility.
 
-A realistic Hebei workbook (tasks/intake_sample.py, not timed) is imported into a 2026 provincial
+A realistic Hebei workbook (srdi/demo/sample_workbook.py, not timed) is imported into a 2026 provincial
 call: every cell read and checked, enterprises, yearly figures, applications and submit transitions
-written set-wise (tasks/applications.py), every rule of the profile judged and its verdict rows
+written set-wise (tasks/intake/applications.py), every rule of the profile judged and its verdict rows
 stored. Baseline: the same validated rows written one at a time through the ORM — enterprise,
 yearly figures, application, transition, verdict rows, one commit per row — run on
 --baseline-sample rows and scaled linearly. Target ≤ 10 s for 10,000 rows.
@@ -33,14 +33,14 @@ from models.eligibility import EligibilityVerdict  # noqa: E402
 from models.enterprise import Enterprise, EnterpriseFinancialYear  # noqa: E402
 from models.enums import ApplicationStatus, ReviewLevel, Role  # noqa: E402
 from models.transition import Transition  # noqa: E402
-from srdi.clock import SHANGHAI, clock  # noqa: E402
-from tasks.calls import open_call  # noqa: E402
-from tasks.eligibility_metrics import Subject  # noqa: E402
-from tasks.eligibility_rules import Background, Compiled, evaluate  # noqa: E402
-from tasks.intake import import_applications, validate_file  # noqa: E402
-from tasks.intake_sample import write_sample_workbook  # noqa: E402
-from tasks.intake_sheet import read_sheet  # noqa: E402
-from tasks.jurisdictions import load_jurisdictions  # noqa: E402
+from models.clock import SHANGHAI, clock  # noqa: E402
+from tasks.reference.calls import open_call  # noqa: E402
+from tasks.eligibility.metrics import Subject  # noqa: E402
+from tasks.eligibility.rules import Background, Compiled, evaluate  # noqa: E402
+from tasks.intake.workbook_import import import_applications, validate_file  # noqa: E402
+from srdi.demo.sample_workbook import write_sample_workbook  # noqa: E402
+from tasks.intake.sheet import read_sheet  # noqa: E402
+from tasks.reference.jurisdictions import load_jurisdictions  # noqa: E402
 
 PROGRAMME = "hebei-provincial-srdi"
 YEAR = 2026
@@ -58,8 +58,8 @@ def _database(url: str | None, workdir: Path, name: str):
 
 def _baseline(engine, call, sample: Path, rows: int) -> float:
     """Seconds to write ``rows`` validated rows one at a time through the ORM (one commit each)."""
-    from tasks.calls import get_profile
-    from tasks.eligibility import derived_facts
+    from tasks.reference.calls import get_profile
+    from tasks.eligibility.engine import derived_facts
 
     sheet = read_sheet(sample)
     sheet.rows = sheet.rows[:rows]

@@ -36,11 +36,11 @@ from notifications.config import SmtpConfig  # noqa: E402
 from notifications.mime import mime_bytes  # noqa: E402
 from notifications.sender import send_queued  # noqa: E402
 from notifications.smtp_sink import free_port  # noqa: E402
-from srdi.calendar import statutory_calendar  # noqa: E402
-from srdi.clock import SHANGHAI, clock  # noqa: E402
-from tasks.deadlines import register_deadlines  # noqa: E402
-from tasks.jurisdictions import load_jurisdictions  # noqa: E402
-from tasks.reminders import sweep  # noqa: E402
+from models.calendar import statutory_calendar  # noqa: E402
+from models.clock import SHANGHAI, clock  # noqa: E402
+from tasks.reminders.deadlines import register_deadlines  # noqa: E402
+from tasks.reference.jurisdictions import load_jurisdictions  # noqa: E402
+from tasks.reminders.sweep import sweep  # noqa: E402
 
 TARGET_SECONDS = 20.0
 PER_BUREAU = 4          # the bureau's mailbox + three staff

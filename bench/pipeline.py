@@ -5,7 +5,7 @@ bureau's reviewer records its decisions as one batch (``decide_many``: ~90% reco
 at the provincial and ministry levels, which rank for the quota —, 5% reject, 0.2% returned and resubmitted, 0.5% of desks leave some undecided so the deadline
 escalates them); then ``srdi pipeline advance`` (the Prefect flow, one task per due step) closes
 the levels, applies the provincial quota, forwards the lists, and runs the other due steps of
-tasks/due.py (公示 open and close with recognition, 复核, …). Prints wall time, applications/s, Prefect
+tasks/pipeline/due.py (公示 open and close with recognition, 复核, …). Prints wall time, applications/s, Prefect
 task runs, and the ratio against a baseline that runs one Prefect task per application per level
 (run at a small size and scaled linearly).
 
@@ -47,12 +47,12 @@ import models  # noqa: E402,F401
 from models import Application, Jurisdiction, Transition, User  # noqa: E402
 from models.db import get_engine  # noqa: E402
 from models.enums import ApplicationStatus, JurisdictionLevel, ReviewLevel, Role  # noqa: E402
-from srdi.clock import SHANGHAI, clock  # noqa: E402
-from tasks.applications import create_applications  # noqa: E402
-from tasks.calls import open_call  # noqa: E402
-from tasks.decisions import DecisionItem, decide, decide_many, resubmit  # noqa: E402
-from tasks.due import DUE_STEPS  # noqa: E402
-from tasks.jurisdictions import load_jurisdictions  # noqa: E402
+from models.clock import SHANGHAI, clock  # noqa: E402
+from tasks.intake.applications import create_applications  # noqa: E402
+from tasks.reference.calls import open_call  # noqa: E402
+from tasks.review.decisions import DecisionItem, decide, decide_many, resubmit  # noqa: E402
+from tasks.pipeline.due import DUE_STEPS  # noqa: E402
+from tasks.reference.jurisdictions import load_jurisdictions  # noqa: E402
 
 PROFILE = {
     "id": "bench-national", "name": "基准测试：四级评审", "tier": "little_giant", "jurisdiction": "000000",
@@ -154,7 +154,7 @@ def review_level(engine, level: ReviewLevel, rng: random.Random, now: datetime) 
 
 def main_round(engine, size: int, rng: random.Random, advance_flow) -> dict:
     homes = setup(engine)
-    hooks = [step_ref(step) for step in DUE_STEPS if step_ref(step).startswith("tasks.notice:")]
+    hooks = [step_ref(step) for step in DUE_STEPS if step_ref(step).startswith("tasks.notice.publication:")]
     clock.set(bj(2026, 3, 2, 9))
     timings, flow_runs = {}, 0
     intake = records(size, homes, rng)           # the import's output; generating it is not timed
@@ -196,9 +196,9 @@ def baseline(size: int) -> float:
     from prefect.cache_policies import NO_CACHE
 
     from models.db import make_engine
-    from tasks.calls import call_context
-    from tasks.routing import Tree
-    from tasks.windows import open_windows
+    from tasks.reference.calls import call_context
+    from tasks.reference.routing import Tree
+    from tasks.review.windows import open_windows
 
     engine = make_engine(f"sqlite:///{WORK / 'baseline.db'}")
     SQLModel.metadata.create_all(engine)

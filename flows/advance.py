@@ -2,7 +2,7 @@
 
 The one path for the due steps: `srdi pipeline advance`, the embedded scheduler of `srdi serve`
 (job ``pipeline-advance``) and the prefect.yaml deployment all run this flow. Each step of
-``DUE_STEPS`` (tasks/due.py) is one task run, in order, all with the same ``now``; inside a step
+``DUE_STEPS`` (tasks/pipeline/due.py) is one task run, in order, all with the same ``now``; inside a step
 every call has its own transaction, so a call that cannot proceed is reported as blocked (in the
 result, in ``srdi status`` and by one mail to its bureau) while every other call proceeds. Every
 step is idempotent, so running the flow twice leaves the database as one run does.
@@ -14,9 +14,9 @@ from typing import Optional
 
 from prefect import flow
 
-from srdi.clock import clock, parse_instant
-from tasks.due import DUE_STEPS
-from tasks.steps import due_step_task
+from models.clock import clock, parse_instant
+from tasks.pipeline.due import DUE_STEPS
+from tasks.pipeline.prefect_tasks import due_step_task
 
 
 @flow(name="pipeline-advance", log_prints=True)

@@ -16,8 +16,8 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
 from models.db import get_engine
-from srdi.clock import parse_instant
-from tasks.disbursement import LeaseLost, Prepared, finish, mark_failed, payment_rows, prepare, write_payments
+from models.clock import parse_instant
+from tasks.funding.disbursement import LeaseLost, Prepared, finish, mark_failed, payment_rows, prepare, write_payments
 
 
 @task(name="decide-tranche", cache_policy=NONE)

@@ -16,11 +16,11 @@ from prefect import flow, get_run_logger
 
 from flows.funds import disburse_tranche
 from models.db import get_engine
-from srdi.calendar import statutory_calendar
-from srdi.clock import clock
-from tasks.blocks import clear_block, record_block
-from tasks.due import describe
-from tasks.tranches import due_tranches
+from models.calendar import statutory_calendar
+from models.clock import clock
+from tasks.pipeline.blocks import clear_block, record_block
+from tasks.pipeline.due import describe
+from tasks.funding.tranches import due_tranches
 
 STEP = "disburse-tranche"
 LABEL = "按期拨付"

@@ -12,9 +12,9 @@ from prefect.cache_policies import NONE
 
 from models.errors import SrdiError
 from notifications.sender import send_queued
-from srdi.calendar import statutory_calendar
-from srdi.clock import clock
-from tasks.reminders import sweep
+from models.calendar import statutory_calendar
+from models.clock import clock
+from tasks.reminders.sweep import sweep
 
 
 class MailServerUnavailable(SrdiError):

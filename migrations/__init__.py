@@ -1,1 +1,1 @@
-"""Alembic migrations; run them with `srdi db upgrade` (models.migrate)."""
+"""Alembic migrations; run them with `srdi db upgrade` (srdi.migrate)."""

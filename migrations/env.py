@@ -1,6 +1,6 @@
 """Alembic environment: the target schema is SQLModel.metadata (every table in models/).
 
-Run through models.migrate (``srdi db upgrade``), which hands over an open connection in
+Run through srdi.migrate (``srdi db upgrade``), which hands over an open connection in
 ``config.attributes["connection"]``; no alembic.ini is needed. Autogenerate renders types by
 what the database stores (SQLModel's AutoString → String, UTCDateTime → DateTime(timezone=True))
 so the scripts do not depend on SQLModel's type classes, and it writes the per-dialect DDL the

@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, create_engine
 
-from srdi.config import settings
+from models.settings import settings
 
 
 def make_engine(url: str) -> Engine:

@@ -7,7 +7,7 @@ on, by fiscal year. ``node_id`` is the id of a rule node of the programme's prof
 ``exclusion:…``, ``bonus:…``, ``relaxation:…``, ``overall``); the node's label, citation and place in
 the tree are read from the profile, so a row stays small — a national round writes hundreds of
 thousands of them. The ``overall`` row records when and under which profile version it was judged.
-The engine (tasks/eligibility.py) replaces an application's rows as a whole on every run.
+The engine (tasks/eligibility/engine.py) replaces an application's rows as a whole on every run.
 """
 
 from __future__ import annotations

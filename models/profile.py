@@ -22,7 +22,7 @@ from models.errors import SrdiError
 from models.reminder_policy import ReminderPolicy
 from models.rules import EligibilityRules
 from models.validation_errors import describe_error
-from srdi.clock import SHANGHAI, aware, local
+from models.clock import SHANGHAI, aware, local
 
 DayUnit = Literal["working_days", "natural_days"]
 
@@ -115,7 +115,7 @@ class DeadlineRule(Strict):
                 day = start + timedelta(days=self.days)
             else:
                 if calendar is None:
-                    from srdi.calendar import statutory_calendar
+                    from models.calendar import statutory_calendar
 
                     calendar = statutory_calendar()
                 day = calendar.add_workdays(start, self.days)

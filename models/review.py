@@ -3,7 +3,7 @@
 A window opens when the first application reaches that jurisdiction at that level (intake for the
 route's entry level, a level close below for the others). It carries the level's deadline, computed
 once from the profile and the statutory calendar, and is closed exactly once by the level close
-(``tasks/levels.py``), which records who closed it, why, and what happened to the applications.
+(``tasks/review/level_close.py``), which records who closed it, why, and what happened to the applications.
 
 Reviewers' decisions are rows of the transition log (``models/transition.py``); there is no separate
 decision table: a decision *is* the transition it causes, with its reason and score.

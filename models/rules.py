@@ -9,7 +9,7 @@ A tree is made of nodes, each with a ``type``:
   band's own rule; the band id becomes the application's category.
 
 Exclusions (不得申报/不予推荐), bonus points (激励/加分) and relaxations (放宽, e.g. Hebei's
-fast track) sit beside the tree. The engine that evaluates them lives in tasks/eligibility.py.
+fast track) sit beside the tree. The engine that evaluates them lives in tasks/eligibility/engine.py.
 
 Every metric a rule names must be in the vocabulary of models/metrics.py, used with a year window
 that fits it (a yearly financial figure needs one, a fact of the application must not have one)

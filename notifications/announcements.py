@@ -20,7 +20,7 @@ from models.jurisdiction import Bureau, Jurisdiction
 from models.notice import Notice, NoticeEntry, NoticeEntryStatus
 from models.programme import Call
 from notifications.render import render_template
-from srdi.clock import clock, local
+from models.clock import clock, local
 
 UNIT_LABELS = {"working_days": "个工作日", "natural_days": "天"}
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from models.errors import SrdiError
-from srdi.config import setting
+from models.settings import setting
 
 TLS_MODES = ("none", "starttls", "tls")
 

@@ -13,7 +13,7 @@ from functools import lru_cache
 
 import icalendar
 
-from srdi.clock import clock, local
+from models.clock import clock, local
 
 PRODID = "-//srdi//专精特新管理系统//ZH"
 

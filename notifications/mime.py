@@ -13,7 +13,7 @@ import hashlib
 from email.utils import format_datetime, formataddr
 
 from notifications.config import SmtpConfig
-from srdi.clock import local
+from models.clock import local
 
 CRLF = "\r\n"
 

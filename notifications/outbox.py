@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 
 from models.outbox import MailState, OutgoingMail
-from srdi.clock import clock
+from models.clock import clock
 
 CHUNK = 500
 LEASE = timedelta(minutes=10)

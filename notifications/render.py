@@ -14,8 +14,8 @@ from pathlib import Path
 import jinja2
 import markupsafe
 
-from srdi.clock import local
-from srdi.config import settings
+from models.clock import local
+from models.settings import settings
 
 WEEKDAYS = "一二三四五六日"
 RECIPIENT = "\x00recipient\x00"     # stands for the recipient's name in a mail rendered once for many

@@ -29,7 +29,7 @@ from models.outbox import MailState
 from notifications.config import SmtpConfig
 from notifications.mime import mime_bytes
 from notifications.outbox import Outcome, claim_due, record_outcomes, release
-from srdi.clock import clock
+from models.clock import clock
 
 BATCH = 200
 

@@ -31,12 +31,12 @@ def ensure_schema(url: str | None = None) -> None:
     SQLite: migrate and load the reference data when behind (a line on stderr says so).
     PostgreSQL (any other backend): raise SchemaNotReady naming ``srdi db upgrade``.
     """
-    from srdi.config import settings
+    from models.settings import settings
 
     url = url or settings().database_url
     if url in _ready:
         return
-    from models.migrate import display_url, upgrade
+    from srdi.migrate import display_url, upgrade
 
     current, head, built_from_models = _revisions(url)
     if current == head or (current is None and built_from_models):
@@ -58,7 +58,7 @@ def forget() -> None:
 
 def _revisions(url: str) -> tuple[str | None, str, bool]:
     """(the database's revision, this srdi's head, whether its tables came from the models directly)."""
-    from models.migrate import head_revision, schema_state
+    from srdi.migrate import head_revision, schema_state
 
     if _is_sqlite(url) and not _sqlite_file_exists(url):
         return None, head_revision(), False
@@ -97,7 +97,7 @@ def _known(revision: str) -> bool:
     from alembic.script import ScriptDirectory
     from alembic.util.exc import CommandError
 
-    from models.migrate import alembic_config
+    from srdi.migrate import alembic_config
 
     try:
         return ScriptDirectory.from_config(alembic_config()).get_revision(revision) is not None

@@ -39,9 +39,9 @@ from models.db import get_engine
 from models.errors import SrdiError
 from models.operations import JobRun, JobStatus, ScheduledJob
 from notifications.outbox import insert_new
-from srdi.calendar import CalendarYearMissing, statutory_calendar
-from srdi.clock import SHANGHAI, clock, local
-from srdi.config import setting
+from models.calendar import CalendarYearMissing, statutory_calendar
+from models.clock import SHANGHAI, clock, local
+from models.settings import setting
 
 log = logging.getLogger("srdi.scheduler")
 
@@ -119,7 +119,7 @@ def run_funds_disbursement() -> dict:
 
 
 def _sweep_times() -> tuple[str, ...]:
-    from tasks.reminders import DEFAULT_POLICY, reminder_policies
+    from tasks.reminders.sweep import DEFAULT_POLICY, reminder_policies
 
     policies, _ = reminder_policies()
     return tuple(p.send_at.strftime("%H:%M") for p in [DEFAULT_POLICY, *policies.values()])
@@ -315,7 +315,7 @@ def run_job(job_id: str, trigger: str = "manual", due_at: Optional[datetime] = N
             result = job.run()
         status = _outcome(result)
     except Exception as exc:  # noqa: BLE001 — recorded and reported; the scheduler goes on
-        from tasks.due import describe
+        from tasks.pipeline.due import describe
 
         error = describe(exc)
         log.warning("定时任务 %s 失败：%s", job.id, error, exc_info=exc)

@@ -18,8 +18,8 @@ import threading
 from typing import Any
 
 from srdi import scheduler as embedded
-from srdi.clock import clock, local
-from srdi.config import setting
+from models.clock import clock, local
+from models.settings import setting
 
 log = logging.getLogger("srdi.serve")
 DEFAULT_CONSOLE = "srdi.web.app:create_app"

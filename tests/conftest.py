@@ -23,8 +23,8 @@ from sqlmodel import Session, SQLModel
 
 import models  # noqa: F401  (registers every table)
 from models.db import make_engine
-from srdi.clock import SHANGHAI, clock as the_clock
-from tasks.jurisdictions import load_jurisdictions
+from models.clock import SHANGHAI, clock as the_clock
+from tasks.reference.jurisdictions import load_jurisdictions
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 

@@ -4,7 +4,7 @@ from datetime import date
 
 import pytest
 
-from srdi.calendar import CalendarYearMissing, StatutoryCalendar
+from models.calendar import CalendarYearMissing, StatutoryCalendar
 
 
 @pytest.fixture

@@ -49,7 +49,7 @@ COMMANDS = dict(leaves(get_command(app)))
 def migrated(tmp_path_factory):
     """A migrated SQLite database (and files to feed the commands), shared by the module."""
     from models.db import make_engine
-    from models.migrate import upgrade
+    from srdi.migrate import upgrade
 
     folder = tmp_path_factory.mktemp("cli-errors")
     url = f"sqlite:///{folder / 'srdi.db'}"

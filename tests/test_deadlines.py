@@ -5,8 +5,8 @@ from datetime import datetime, timedelta
 from sqlmodel import select
 
 from models.deadline import Deadline, DeadlineState
-from srdi.clock import SHANGHAI
-from tasks.deadlines import close_deadlines, mark_missed, register_deadlines
+from models.clock import SHANGHAI
+from tasks.reminders.deadlines import close_deadlines, mark_missed, register_deadlines
 
 
 def _spec(key, due):

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from models.db import make_engine
-from models.migrate import head_revision
+from srdi.migrate import head_revision
 
 SRDI = Path(sys.executable).with_name("srdi")
 

@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from models import Application, Call, Enterprise, Programme
 from models.db import make_engine
-from models.migrate import MigrationError, alembic_config, head_revision, upgrade
+from srdi.migrate import MigrationError, alembic_config, head_revision, upgrade
 
 pytestmark = pytest.mark.postgres  # runs on SQLite and, with SRDI_TEST_POSTGRES_URL, on PostgreSQL
 

@@ -19,10 +19,10 @@ from models.metrics import METRICS
 from models.profile import DeadlineRule, ProfileError, parse_profile
 from models.programme import Programme
 from models.rules import Bands, Criterion, walk
-from srdi.calendar import StatutoryCalendar
-from srdi.clock import SHANGHAI
-from srdi.config import settings
-from tasks.programmes import get_profile, load_all, sync_programmes
+from models.calendar import StatutoryCalendar
+from models.clock import SHANGHAI
+from models.settings import settings
+from tasks.reference.programmes import get_profile, load_all, sync_programmes
 
 SHIPPED = {
     "national-little-giant",

@@ -11,7 +11,7 @@ import yaml
 from typer.testing import CliRunner
 
 from srdi.cli.main import app
-from srdi.config import settings
+from models.settings import settings
 
 runner = CliRunner()
 

@@ -25,7 +25,7 @@ def test_jurisdiction_tree_comes_from_the_national_table(session):
 
 
 def test_jurisdiction_load_is_idempotent(engine):
-    from tasks.jurisdictions import load_jurisdictions
+    from tasks.reference.jurisdictions import load_jurisdictions
 
     with engine.begin() as connection:
         assert load_jurisdictions(connection) == 0

@@ -3,7 +3,7 @@
 Revision ID: 0001
 Revises: 
 
-Generated from the models by `make migration` (models.migrate.regenerate_initial): before the
+Generated from the models by `make migration` (srdi.migrate.regenerate_initial): before the
 first release this one script is regenerated whenever the tables change. Do not edit it by hand.
 """
 from typing import Sequence, Union

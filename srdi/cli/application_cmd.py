@@ -7,8 +7,8 @@ import typer
 from models.db import get_engine
 from models.enums import ReviewLevel
 from srdi.cli.output import JSON_OPTION, emit
-from tasks.labels import status_label
-from tasks.status import timeline
+from tasks.reports.labels import status_label
+from tasks.reports.progress import timeline
 
 app = typer.Typer(help="申报：查看办理记录", no_args_is_help=True)
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import typer
 
-from srdi.calendar import statutory_calendar
+from models.calendar import statutory_calendar
 from srdi.cli.output import JSON_OPTION, emit
 
 app = typer.Typer(help="法定工作日计算（含调休）", no_args_is_help=True)

@@ -13,7 +13,7 @@ app = typer.Typer(help="时钟：查看当前时间；测试与演示时设置�
 @app.command("show")
 def show(as_json: bool = JSON_OPTION) -> None:
     """The srdi clock's now (北京时间) and what kind of time it is."""
-    from srdi.clock import clock, local
+    from models.clock import clock, local
 
     simulation = clock.simulated
     data = {"now": local(clock.now()).isoformat(), "frozen": clock.frozen,
@@ -28,7 +28,7 @@ def set_clock(
     speed: float = typer.Option(1.0, "--speed", min=0.0, help="倍速：1 为与真实时间同速，3600 为每秒一小时"),
 ) -> None:
     """Start the simulated clock at WHEN, running at SPEED (needs SRDI_CLOCK_FILE; never in production)."""
-    from srdi.clock import Simulation, parse_instant, simulation_file
+    from models.clock import Simulation, parse_instant, simulation_file
 
     target = simulation_file()
     if target is None:

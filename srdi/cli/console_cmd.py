@@ -13,9 +13,9 @@ from models.enums import Role
 from models.errors import NotFound
 from models.jurisdiction import Jurisdiction, User
 from srdi.cli.output import JSON_OPTION, emit, one_of, table
-from srdi.clock import clock
+from models.clock import clock
 from srdi.web.passwords import check_strength, hash_password
-from tasks.users import add_user
+from tasks.people.users import add_user
 
 app = typer.Typer(help="控制台账号：新增、查看、设置密码", no_args_is_help=True)
 
@@ -56,7 +56,7 @@ def add(
     email: Optional[str] = typer.Option(None, "--email", help="提醒邮件地址"),
     enterprise: Optional[str] = typer.Option(None, "--enterprise", help="申报企业用户：企业统一社会信用代码"),
 ) -> None:
-    """Add a user who acts within JURISDICTION's subtree (tasks.users); then run set-password."""
+    """Add a user who acts within JURISDICTION's subtree (tasks.people.users); then run set-password."""
     one_of(role, ROLES, "角色")
     with session_scope() as session:
         result = add_user(session.connection(), username, role, jurisdiction, name, email=email,

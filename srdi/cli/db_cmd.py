@@ -27,7 +27,7 @@ def _print_upgrade(report) -> None:
         typer.echo(f"架构：已是最新版本 {report.after}，无需迁移")
     typer.echo(f"行政区划：新增 {report.jurisdictions_added} 个，共 {report.jurisdictions_total} 个")
     if report.programmes_total is None:
-        typer.echo("申报项目：未安装项目载入模块（tasks.programmes），跳过")
+        typer.echo("申报项目：未安装项目载入模块（tasks.reference.programmes），跳过")
     else:
         typer.echo(f"申报项目：新增或更新 {report.programmes_changed} 个，共 {report.programmes_total} 个")
 
@@ -35,7 +35,7 @@ def _print_upgrade(report) -> None:
 @app.command("upgrade")
 def upgrade(url: Optional[str] = URL_OPTION, as_json: bool = JSON_OPTION) -> None:
     """Migrate the schema to the newest revision, then load jurisdictions and programmes."""
-    from models.migrate import upgrade as run_upgrade
+    from srdi.migrate import upgrade as run_upgrade
 
     report = run_upgrade(url)
     emit(report.as_dict(), as_json, lambda _: _print_upgrade(report))
@@ -44,7 +44,7 @@ def upgrade(url: Optional[str] = URL_OPTION, as_json: bool = JSON_OPTION) -> Non
 @app.command("current")
 def current(url: Optional[str] = URL_OPTION, as_json: bool = JSON_OPTION) -> None:
     """Which schema revision the database is at."""
-    from models.migrate import schema_state
+    from srdi.migrate import schema_state
 
     state = schema_state(url)
 
@@ -59,7 +59,7 @@ def current(url: Optional[str] = URL_OPTION, as_json: bool = JSON_OPTION) -> Non
 @app.command("regenerate-initial", hidden=True)
 def regenerate_initial() -> None:
     """Development only (pre-release): rewrite migrations/versions/0001_initial.py from the models."""
-    from models.migrate import regenerate_initial as regenerate
+    from srdi.migrate import regenerate_initial as regenerate
 
     path = regenerate()
     typer.echo(f"已根据当前模型重新生成 {path}")

@@ -16,7 +16,7 @@ KIND_WORDS = {"exclusion": "不得申报情形", "relaxation": "放宽条件", "
 def run(call: str = typer.Option(..., "--call", help="申报批次 ID"), as_json: bool = JSON_OPTION) -> None:
     """Judge every application of the call (re-running replaces the verdicts; nothing accumulates)."""
     from models.db import get_engine
-    from tasks.eligibility import run_eligibility
+    from tasks.eligibility.engine import run_eligibility
 
     with get_engine().begin() as connection:
         summary = run_eligibility(connection, call)
@@ -30,7 +30,7 @@ def run(call: str = typer.Option(..., "--call", help="申报批次 ID"), as_json
 def explain(application: str = typer.Argument(..., help="申报编号或申报 ID"), as_json: bool = JSON_OPTION) -> None:
     """Print each rule's verdict for one application, with the figures used."""
     from models.db import get_engine
-    from tasks.eligibility import explain as explain_application
+    from tasks.eligibility.engine import explain as explain_application
 
     with get_engine().connect() as connection:
         story = explain_application(connection, application)

@@ -36,7 +36,7 @@ def _code(connection, text: str) -> str:
 def _run(as_json: bool, make, call: str | None = None, scope: str | None = None) -> None:
     """Refuse an unknown scope or call first, then write the workbook MAKE builds."""
     from models.db import get_engine
-    from tasks.calls import get_call
+    from tasks.reference.calls import get_call
 
     one_of(scope, SCOPES, "导出范围")
     with get_engine().connect() as connection:
@@ -51,7 +51,7 @@ def _run(as_json: bool, make, call: str | None = None, scope: str | None = None)
 def annex5(call: str = CALL, city: str = typer.Option(..., "--city", help="市（州）代码或名称"), out: Path = OUT,
            scope: str = SCOPE, as_json: bool = JSON_OPTION) -> None:
     """四川 附件5 重点"小巨人"企业名单汇总表 (one 市（州）)."""
-    from tasks.exports import sichuan_annex5
+    from tasks.reports.summary_tables import sichuan_annex5
 
     _run(as_json, lambda c: sichuan_annex5(c, call, _code(c, city), out, scope), call, scope)
 
@@ -60,7 +60,7 @@ def annex5(call: str = CALL, city: str = typer.Option(..., "--city", help="市�
 def annex6(call: str = CALL, city: str = typer.Option(..., "--city", help="市（州）代码或名称"), out: Path = OUT,
            as_json: bool = JSON_OPTION) -> None:
     """四川 附件6 公共服务示范平台名单汇总表 (headers only: platforms are not stored yet)."""
-    from tasks.exports import sichuan_annex6
+    from tasks.reports.summary_tables import sichuan_annex6
 
     _run(as_json, lambda c: sichuan_annex6(c, call, _code(c, city), out), call)
 
@@ -69,7 +69,7 @@ def annex6(call: str = CALL, city: str = typer.Option(..., "--city", help="市�
 def annex7(call: str = CALL, city: str = typer.Option(..., "--city", help="市（州）代码或名称"), out: Path = OUT,
            scope: str = SCOPE, as_json: bool = JSON_OPTION) -> None:
     """四川 附件7 企业情况汇总表 (re-importable with `srdi import applications`)."""
-    from tasks.exports import sichuan_annex7
+    from tasks.reports.summary_tables import sichuan_annex7
 
     _run(as_json, lambda c: sichuan_annex7(c, call, _code(c, city), out, scope), call, scope)
 
@@ -78,7 +78,7 @@ def annex7(call: str = CALL, city: str = typer.Option(..., "--city", help="市�
 def recommendation(call: str = CALL, province: str = typer.Option(..., "--province", help="省级辖区代码或名称"),
                    out: Path = OUT, scope: str = SCOPE, as_json: bool = JSON_OPTION) -> None:
     """工信厅企业函〔2021〕79号 附件3 推荐汇总表 (one province)."""
-    from tasks.exports import recommendation_summary
+    from tasks.reports.summary_tables import recommendation_summary
 
     _run(as_json, lambda c: recommendation_summary(c, call, _code(c, province), out, scope), call, scope)
 
@@ -86,6 +86,6 @@ def recommendation(call: str = CALL, province: str = typer.Option(..., "--provin
 @app.command("notice")
 def notice(notice_id: int = typer.Argument(..., help="公示 ID"), out: Path = OUT, as_json: bool = JSON_OPTION) -> None:
     """The list of one 公示 (entries removed after an upheld objection are left out)."""
-    from tasks.exports import notice_list
+    from tasks.reports.summary_tables import notice_list
 
     _run(as_json, lambda c: notice_list(c, notice_id, out))

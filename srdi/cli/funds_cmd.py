@@ -17,7 +17,7 @@ from models.db import get_engine
 from models.errors import RuleViolation
 from models.funding_plan import OpinionStage, VersionKind
 from srdi.cli.output import JSON_OPTION, emit, one_of, table
-from srdi.clock import clock, local, parse_instant
+from models.clock import clock, local, parse_instant
 
 app = typer.Typer(help="资金：实施方案、绩效考核与分年度拨付（重点“小巨人”）", no_args_is_help=True)
 
@@ -70,7 +70,7 @@ def run(province: str = PROVINCE, tranche: int = typer.Option(..., "--tranche", 
         result = disburse_tranche(province, tranche, batch=batch, received_at=received, doc_no=doc_no,
                                   out_dir=str(out) if out else None)
     else:
-        from tasks.disbursement import run_disbursement
+        from tasks.funding.disbursement import run_disbursement
 
         result = run_disbursement(get_engine(), province, tranche, batch=batch, received_at=_when(received), doc_no=doc_no,
                                   out_dir=out, actor="cli").as_dict()
@@ -98,7 +98,7 @@ def status(province: Optional[str] = typer.Option(None, "--province", help="只�
     from models.enums import JurisdictionLevel
     from models.errors import NotFound
     from models.jurisdiction import Jurisdiction
-    from tasks.payments import funds_status
+    from tasks.funding.payments import funds_status
 
     with get_engine().connect() as connection:
         if province and connection.execute(select(Jurisdiction.code).where(
@@ -125,7 +125,7 @@ def status(province: Optional[str] = typer.Option(None, "--province", help="只�
 def report(province: str = PROVINCE, tranche: int = typer.Option(..., "--tranche", min=1), batch: Optional[int] = BATCH,
            at: Optional[str] = AT) -> None:
     """Record that the 分配方案 was reported to MOF (抄送当地监管局): closes the 30-day deadline."""
-    from tasks.payments import report_allocation_plan
+    from tasks.funding.payments import report_allocation_plan
 
     with get_engine().begin() as connection:
         done = report_allocation_plan(connection, province, tranche, batch=batch, reported_at=_when(at))
@@ -136,8 +136,8 @@ def report(province: str = PROVINCE, tranche: int = typer.Option(..., "--tranche
 def review(province: str = PROVINCE, year: int = typer.Option(..., "--year", min=1, help="实施期第几年"),
            batch: Optional[int] = BATCH, at: Optional[str] = AT, as_json: bool = JSON_OPTION) -> None:
     """Score and grade every active recipient's 目标表 for one implementation year."""
-    from tasks.funding_plan import find_plan
-    from tasks.performance import review_year
+    from tasks.funding.plan import find_plan
+    from tasks.funding.performance import review_year
 
     with get_engine().begin() as connection:
         plan = find_plan(connection, province, batch)
@@ -155,8 +155,8 @@ def plan_submit(province: str = PROVINCE, batch: int = typer.Option(..., "--batc
                 profile_id: str = typer.Option("key-little-giant-funding", "--programme"),
                 at: Optional[str] = AT, as_json: bool = JSON_OPTION) -> None:
     """Submit a 报送版 or 备案版 with its 名单; every check runs first and a refusal writes nothing."""
-    from tasks.funding_plan import open_plan, submit_version
-    from tasks.funding_rules import funding_profile
+    from tasks.funding.plan import open_plan, submit_version
+    from tasks.funding.rules import funding_profile
 
     profile = funding_profile(profile_id)
     rows = _read_rows(file)
@@ -174,7 +174,7 @@ def opinion(province: str = PROVINCE, batch: Optional[int] = BATCH,
             stage: OpinionStage = typer.Option(..., "--stage", help="preliminary（初步）或 formal（正式）"),
             doc_ref: Optional[str] = typer.Option(None, "--doc-ref"), at: Optional[str] = AT) -> None:
     """Record a 合规性审核意见 on the latest 报送版."""
-    from tasks.funding_plan import find_plan, record_opinion
+    from tasks.funding.plan import find_plan, record_opinion
 
     with get_engine().begin() as connection:
         plan = find_plan(connection, province, batch)
@@ -186,7 +186,7 @@ def opinion(province: str = PROVINCE, batch: Optional[int] = BATCH,
 def approve(province: str = PROVINCE, batch: Optional[int] = BATCH,
             doc_no: str = typer.Option(..., "--doc-no", help="批复文号"), at: Optional[str] = AT) -> None:
     """批复 the latest 备案版: creates the recipients and schedules the tranches."""
-    from tasks.funding_plan import approve_plan, find_plan
+    from tasks.funding.plan import approve_plan, find_plan
 
     with get_engine().begin() as connection:
         plan = find_plan(connection, province, batch)
@@ -202,7 +202,7 @@ def adjust(province: str = PROVINCE, tranche: int = typer.Option(..., "--tranche
            actor: str = typer.Option("cli", "--by")) -> None:
     """Record a deduction or clawback against one payment."""
     from models.funding import AdjustmentKind, AdjustmentReason
-    from tasks.payments import find_payment, record_adjustment
+    from tasks.funding.payments import find_payment, record_adjustment
 
     kind_value = AdjustmentKind(one_of(kind, AdjustmentKind, "--kind 调整类型"))
     reason_value = AdjustmentReason(one_of(reason, AdjustmentReason, "--reason 调整原因"))

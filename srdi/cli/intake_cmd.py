@@ -9,7 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from srdi.cli.output import JSON_OPTION, console, emit, table
-from srdi.clock import clock
+from models.clock import clock
 
 app = typer.Typer(help="申报数据导入：下载模板、导入申报工作簿（.xlsx/.csv）", no_args_is_help=True)
 
@@ -25,8 +25,8 @@ def template(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Write an empty workbook with the programme's headers and a sheet of instructions."""
-    from tasks.calls import get_profile
-    from tasks.intake_template import template_columns, write_template
+    from tasks.reference.calls import get_profile
+    from tasks.intake.template import template_columns, write_template
 
     profile = get_profile(programme)
     year = year or clock.today().year
@@ -62,7 +62,7 @@ def applications(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Import a workbook into a call: all or nothing unless --skip-invalid."""
-    from tasks.intake import import_applications
+    from tasks.intake.workbook_import import import_applications
 
     bar, report = _progress_bar(not as_json)
     try:

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from models.db import get_engine
 from models.notice import Notice
 from srdi.cli.output import JSON_OPTION, emit, one_of, table
-from srdi.clock import local
+from models.clock import local
 
 app = typer.Typer(help="公示：开启、期满认定、查看、登记与处理异议", no_args_is_help=True)
 
@@ -30,7 +30,7 @@ def open_(call: str = typer.Option(..., "--call", help="申报批次 ID"),
           as_user: Optional[str] = typer.Option(None, "--as", help="发布人；默认 system"),
           as_json: bool = JSON_OPTION) -> None:
     """开启批次终审级推荐名单的公示（重复执行不会重复开启）。"""
-    from tasks.notice import open_notice
+    from tasks.notice.publication import open_notice
 
     with get_engine().begin() as connection:
         ids = open_notice(connection, call, jurisdiction_code=jurisdiction, username=as_user)
@@ -43,8 +43,8 @@ def open_(call: str = typer.Option(..., "--call", help="申报批次 ID"),
 @app.command("close")
 def close(as_json: bool = JSON_OPTION) -> None:
     """结束已期满的公示，对无异议的企业予以认定（可重复执行；即推进流程中的“公示期满认定”一步）。"""
-    from srdi.clock import clock
-    from tasks.due import run_due_step, step_named
+    from models.clock import clock
+    from tasks.pipeline.due import run_due_step, step_named
 
     step = run_due_step(step_named("close-notices"), clock.now())
     result = {"notices_closed": step.get("notices_closed", 0), "recognised": step.get("recognised", 0)}
@@ -60,7 +60,7 @@ def close(as_json: bool = JSON_OPTION) -> None:
 @app.command("list")
 def list_(call: Optional[str] = typer.Option(None, "--call"), as_json: bool = JSON_OPTION) -> None:
     """公示列表（新的在前）。"""
-    from tasks.calls import get_call
+    from tasks.reference.calls import get_call
 
     query = select(Notice).order_by(Notice.id.desc())
     if call:
@@ -79,7 +79,7 @@ def list_(call: Optional[str] = typer.Option(None, "--call"), as_json: bool = JS
 @app.command("show")
 def show(notice_id: int = typer.Argument(..., help="公示编号"), as_json: bool = JSON_OPTION) -> None:
     """查看一个公示的名单和异议。"""
-    from tasks.notice import notice_detail
+    from tasks.notice.publication import notice_detail
 
     with get_engine().connect() as connection:
         detail = notice_detail(connection, notice_id)
@@ -105,7 +105,7 @@ def object_(application: str = typer.Argument(..., help="申报编号"),
             grounds: str = typer.Option(..., "--grounds", help="异议理由"),
             as_user: str = AS_USER, as_json: bool = JSON_OPTION) -> None:
     """登记现在收到的异议（仅限公示期内）；该申请暂停公示、进入调查。"""
-    from tasks.objections import record_objection
+    from tasks.notice.objections import record_objection
 
     with get_engine().begin() as connection:
         objection_id = record_objection(connection, application, objector=objector, contact=contact, grounds=grounds,
@@ -120,7 +120,7 @@ def resolve(objection: int = typer.Argument(..., help="异议编号"),
             finding: str = typer.Option(..., "--finding", help="调查结论"),
             as_user: str = AS_USER, as_json: bool = JSON_OPTION) -> None:
     """办结异议调查：成立则移出名单，不成立则恢复公示。"""
-    from tasks.objections import resolve_objection
+    from tasks.notice.objections import resolve_objection
 
     one_of(outcome, ("upheld", "rejected"), "调查结论")
     with get_engine().begin() as connection:

@@ -72,7 +72,7 @@ def parse_when(text: str | None, option: str) -> datetime | None:
     """An instant given on the command line (Beijing time unless it says otherwise); None passes."""
     if text is None:
         return None
-    from srdi.clock import parse_instant
+    from models.clock import parse_instant
 
     try:
         return parse_instant(text)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 
 from srdi.cli.output import JSON_OPTION, emit
-from srdi.clock import clock
-from tasks.labels import outcome_text
+from models.clock import clock
+from tasks.reports.labels import outcome_text
 
 app = typer.Typer(help="流程：推进到期步骤、结束某一级审核", no_args_is_help=True)
 LEVELS = ("county", "municipal", "provincial", "ministry")
@@ -33,7 +33,7 @@ def advance(as_json: bool = JSON_OPTION) -> None:
     others go on; the exit code is 1 when any call is blocked, after everything else has run.
     """
     from srdi.scheduler import run_job
-    from tasks.due import blocked_of
+    from tasks.pipeline.due import blocked_of
 
     run = run_job("pipeline-advance")
     if run["status"] in ("busy", "failed"):
@@ -55,7 +55,7 @@ def _check_window(call: str, level: str, jurisdiction: str) -> None:
 
     from models.db import get_engine
     from models.jurisdiction import Jurisdiction
-    from tasks.calls import get_call
+    from tasks.reference.calls import get_call
 
     if level not in LEVELS:
         typer.echo(f"错误：层级 {level} 无效，应为 {'、'.join(LEVELS)} 之一", err=True)
@@ -77,7 +77,7 @@ def close_level(
 ) -> None:
     """Close CALL's LEVEL review in JURISDICTION: quota, forward up the route, lapse or escalate the undecided."""
     _check_window(call, level, jurisdiction)
-    from flows.review import close_level_flow
+    from flows.level_close import close_level_flow
 
     result = close_level_flow(call, level, jurisdiction, actor, clock.now().isoformat())
 

@@ -12,7 +12,7 @@ from models.errors import SrdiError
 from models.profile import DeadlineRule, NoticeRule, Profile, ProfileError
 from models.rules import Bands, Criterion, EligibilityRules, Group
 from srdi.cli.output import JSON_OPTION, emit, table
-from tasks.programmes import get_profile, load_all, load_file
+from tasks.reference.programmes import get_profile, load_all, load_file
 
 app = typer.Typer(help="项目规则文件（programmes/）：列出、查看、校验", no_args_is_help=True)
 

@@ -23,9 +23,9 @@ def list_(programme: Optional[str] = typer.Option(None, "--programme", help="项
           status: Optional[str] = typer.Option(None, "--status", help="active / revoked / expired"),
           uscc: Optional[str] = typer.Option(None, "--uscc", help="只看一家企业"), as_json: bool = JSON_OPTION) -> None:
     """认定列表（按证书编号）。"""
-    from tasks.programmes import get_profile
-    from tasks.recognition import list_recognitions
-    from tasks.sanctions import find_enterprise
+    from tasks.reference.programmes import get_profile
+    from tasks.recognition.titles import list_recognitions
+    from tasks.recognition.sanctions import find_enterprise
 
     one_of(status, STATUS, "认定状态")
     one_of(tier, TIERS, "称号层级")
@@ -42,7 +42,7 @@ def list_(programme: Optional[str] = typer.Option(None, "--programme", help="项
 @app.command("show")
 def show(certificate: str = typer.Argument(..., help="证书编号"), as_json: bool = JSON_OPTION) -> None:
     """查看一项认定。"""
-    from tasks.recognition import recognition_detail
+    from tasks.recognition.titles import recognition_detail
 
     with get_engine().connect() as connection:
         d = recognition_detail(connection, certificate)
@@ -61,7 +61,7 @@ def show(certificate: str = typer.Argument(..., help="证书编号"), as_json: b
 def revoke(certificate: str = typer.Argument(..., help="证书编号"),
            reason: str = typer.Option(..., "--reason", help="撤销理由"), as_user: str = AS_USER) -> None:
     """撤销一项认定（须写明理由）。"""
-    from tasks.recognition import revoke_recognition
+    from tasks.recognition.titles import revoke_recognition
 
     with get_engine().begin() as connection:
         revoke_recognition(connection, certificate, reason, as_user)
@@ -74,7 +74,7 @@ def ban(uscc: str = typer.Argument(..., help="统一社会信用代码"),
         reason: str = typer.Option(..., "--reason", help="查实的虚假材料情况"), as_user: str = AS_USER,
         as_json: bool = JSON_OPTION) -> None:
     """提供虚假材料：撤销该项目称号，并在规定年限内禁止申报。"""
-    from tasks.sanctions import ban_enterprise
+    from tasks.recognition.sanctions import ban_enterprise
 
     with get_engine().begin() as connection:
         result = ban_enterprise(connection, uscc, programme, reason, as_user)
@@ -88,7 +88,7 @@ def rename(uscc: str = typer.Argument(..., help="统一社会信用代码"),
            changed_on: str = typer.Option(..., "--changed-on", help="更名（变更登记）日期 YYYY-MM-DD"),
            as_user: str = AS_USER, as_json: bool = JSON_OPTION) -> None:
     """更名备案；逾期备案按项目规程处理（如河北：视为自动放弃资格）。"""
-    from tasks.name_change import file_name_change
+    from tasks.recognition.name_change import file_name_change
 
     with get_engine().begin() as connection:
         result = file_name_change(connection, uscc, name, parse_day(changed_on, "--changed-on"), as_user)
@@ -99,9 +99,9 @@ def rename(uscc: str = typer.Argument(..., help="统一社会信用代码"),
 @app.command("sweep")
 def sweep(as_json: bool = JSON_OPTION) -> None:
     """处理到期事项：复核未申请/不合格、更名逾期未备案、认定期满（可重复执行）。"""
-    from tasks.name_change import lapse_unfiled_name_changes
-    from tasks.recognition import expire_recognitions
-    from tasks.rereview import settle_rereviews
+    from tasks.recognition.name_change import lapse_unfiled_name_changes
+    from tasks.recognition.titles import expire_recognitions
+    from tasks.recognition.rereview import settle_rereviews
 
     with get_engine().begin() as connection:
         result = {**settle_rereviews(connection), **lapse_unfiled_name_changes(connection), **expire_recognitions(connection)}

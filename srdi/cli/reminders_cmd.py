@@ -33,7 +33,7 @@ def sweep_command(
 ) -> None:
     """Queue every reminder due today (nothing on a non-working day), then send the outbox."""
     from notifications.sender import send_queued
-    from tasks.reminders import sweep
+    from tasks.reminders.sweep import sweep
 
     result = sweep().as_dict()
     if send and not result["skipped"]:

@@ -8,7 +8,7 @@ import typer
 
 from models.db import get_engine
 from srdi.cli.output import JSON_OPTION, UsageError, emit, table
-from srdi.clock import SHANGHAI, parse_instant
+from models.clock import SHANGHAI, parse_instant
 
 app = typer.Typer(help="复核：开启复核批次、查看复核名单", no_args_is_help=True)
 
@@ -31,7 +31,7 @@ def open_(programme: str = typer.Option(..., "--programme", help="项目规程 I
           closes: str = typer.Option(..., "--closes", help="企业申请复核截止 YYYY-MM-DD[THH:MM]（北京时间；只写日期为当日24时前）"),
           as_user: str = typer.Option(None, "--as", help="操作人；默认 system"), as_json: bool = JSON_OPTION) -> None:
     """开启复核批次：复核到期年度为 YEAR 的全部有效认定。"""
-    from tasks.rereview import open_rereview
+    from tasks.recognition.rereview import open_rereview
 
     with get_engine().begin() as connection:
         result = open_rereview(connection, programme, year, _closes(closes), username=as_user)
@@ -44,8 +44,8 @@ def show(programme: str = typer.Option(..., "--programme"), year: int = typer.Op
          as_json: bool = JSON_OPTION) -> None:
     """查看复核名单及各企业进展。"""
     from models.errors import NotFound
-    from tasks.calls import call_id_for, get_call
-    from tasks.rereview import rereview_cases
+    from tasks.reference.calls import call_id_for, get_call
+    from tasks.recognition.rereview import rereview_cases
 
     call_id = call_id_for(programme, year, kind="re_review")
     with get_engine().connect() as connection:

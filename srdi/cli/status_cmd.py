@@ -9,9 +9,9 @@ import typer
 from models.db import get_engine
 from models.enums import ApplicationStatus, ReviewLevel
 from srdi.cli.output import JSON_OPTION, emit, table
-from srdi.clock import local
-from tasks.labels import STATUS_LABELS, outcome_text
-from tasks.status import call_status, overview
+from models.clock import local
+from tasks.reports.labels import STATUS_LABELS, outcome_text
+from tasks.reports.progress import call_status, overview
 
 app = typer.Typer(help="办理进度：受阻步骤、各批次进度；--call 查看某一批次按层级、辖区、状态统计")
 

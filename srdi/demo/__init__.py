@@ -30,8 +30,8 @@ class DemoReport:
     own_database: bool = True            # False: the database named by SRDI_DATABASE_URL
     hebei: object = None                 # srdi.demo.hebei_round.HebeiRound
     national: object = None              # srdi.demo.national_round.NationalRound
-    funding: object = None               # tasks.funding_demo.DemoResult
-    status: dict = field(default_factory=dict)     # call id → tasks.status.call_status(...)
+    funding: object = None               # srdi.demo.funding_round.DemoResult
+    status: dict = field(default_factory=dict)     # call id → tasks.reports.progress.call_status(...)
     files: dict = field(default_factory=dict)      # label → path
     console_users: list[str] = field(default_factory=list)
     mails: int = 0
@@ -50,7 +50,7 @@ def run_demo(base_dir: Path = Path("var/demo"), enterprises: int = 300, echo: Ca
     named = configured_database()
     previous = os.environ.get("SRDI_DATABASE_URL")
     url = prepare_home(base_dir, named)    # before anything reads settings or imports Prefect
-    from srdi.clock import clock
+    from models.clock import clock
 
     frozen = clock._fixed
     try:
@@ -67,13 +67,13 @@ def run_demo(base_dir: Path = Path("var/demo"), enterprises: int = 300, echo: Ca
 
 def _run(base_dir: Path, url: str, own_database: bool, enterprises: int, echo: Callable[[str], None], seed: int) -> DemoReport:
     from models.db import make_engine
-    from notifications.demo import DemoMailbox
+    from srdi.demo.mail_room import DemoMailbox
     from srdi.demo.hebei_round import run_hebei_round
     from srdi.demo.national_round import run_national_round
     from srdi.demo.report import collect, write_exports
     from srdi.demo.setup import add_reviewers, choose_places, create_database
     from srdi.demo.steps import Pipeline
-    from tasks.funding_demo import run_funding_demo
+    from srdi.demo.funding_round import run_funding_demo
 
     report = DemoReport(base_dir, url, own_database)
     upgraded = create_database(url)

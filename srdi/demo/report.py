@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine, make_url
 
 from models.notice import Notice
-from tasks.exports import notice_list, recommendation_summary
-from tasks.labels import status_label
-from tasks.status import call_status
+from tasks.reports.summary_tables import notice_list, recommendation_summary
+from tasks.reports.labels import status_label
+from tasks.reports.progress import call_status
 
 LEVEL_LABELS = {"county": "区县", "municipal": "市级", "provincial": "省级", "ministry": "部级"}
 
@@ -41,7 +41,7 @@ def collect(engine: Engine, report) -> None:
     base = report.base_dir
     report.mails = len(list((base / "mail").glob("*.eml")))
     report.announcements = len(list((base / "announcements").glob("*.html")))
-    from models.migrate import display_url
+    from srdi.migrate import display_url
 
     report.files = {
         "数据库": base / "srdi.db" if report.own_database else display_url(report.database_url),
@@ -53,7 +53,7 @@ def collect(engine: Engine, report) -> None:
 
 
 def stage_table(status: dict) -> Table:
-    """Counts by level × status of one call (tasks.status.call_status)."""
+    """Counts by level × status of one call (tasks.reports.progress.call_status)."""
     statuses = sorted({s for cell in status["by_level"].values() for s in cell})
     table = Table(title=f"{status['call_name']}：各级办理情况（共 {status['total']} 件）")
     table.add_column("层级")

@@ -1,7 +1,7 @@
 """The demo's home, database and people (演示环境): a fresh var/demo, the schema, bureau users.
 
-Everything goes through the real components: ``models.migrate.upgrade`` (Alembic, jurisdictions,
-programme profiles), ``tasks.users.add_user`` and ``srdi.web.passwords`` for console passwords.
+Everything goes through the real components: ``srdi.migrate.upgrade`` (Alembic, jurisdictions,
+programme profiles), ``tasks.people.users.add_user`` and ``srdi.web.passwords`` for console passwords.
 
 Safety: the demo only ever clears a folder it made itself (it leaves a ``.srdi-demo`` marker in
 it), an empty one or one that does not exist yet; and it writes into the database named by
@@ -20,7 +20,7 @@ from sqlalchemy import func, inspect, select, update
 from sqlalchemy.engine import Connection, Engine, make_url
 
 from models.errors import SrdiError
-from srdi.config import REPO_ROOT, setting
+from models.settings import REPO_ROOT, setting
 
 PASSWORD = "Demo-2026-srdi"          # console password of the users in CONSOLE_USERS (demo data only)
 HEBEI, MINISTRY = "130000", "000000"
@@ -91,7 +91,7 @@ def clear_home(base_dir: Path) -> None:
 def refuse_database_in_use(url: str) -> None:
     """Raise DemoRefused unless ``url`` is a database srdi can share with the flows and that holds
     no programme data yet (missing, empty, or only migrated with reference data)."""
-    from models.migrate import display_url
+    from srdi.migrate import display_url
     from sqlmodel import SQLModel
 
     import models  # noqa: F401  (registers every table)
@@ -125,7 +125,7 @@ def refuse_database_in_use(url: str) -> None:
 
 def create_database(url: str):
     """Alembic to head, then the national jurisdiction table and the programme profiles."""
-    from models.migrate import upgrade
+    from srdi.migrate import upgrade
 
     return upgrade(url)
 
@@ -153,9 +153,9 @@ def add_reviewers(engine: Engine, people: People) -> None:
     """One reviewer per county, city, Hebei province and the ministry, each with an e-mail address;
     console passwords for one of each level."""
     from models.jurisdiction import User
-    from srdi.clock import clock
+    from models.clock import clock
     from srdi.web.passwords import check_strength, hash_password
-    from tasks.users import add_user
+    from tasks.people.users import add_user
 
     codes = people.counties + list(people.cities) + [HEBEI, MINISTRY]
     with engine.begin() as connection:
@@ -172,8 +172,8 @@ def add_reviewers(engine: Engine, people: People) -> None:
 
 def add_applicant(engine: Engine, uscc: str, code: str, name: str) -> str:
     """The applicant user (申报企业) of one enterprise, so that it can resubmit a returned application."""
-    from srdi.clock import clock
-    from tasks.users import add_user
+    from models.clock import clock
+    from tasks.people.users import add_user
 
     username = f"qy{uscc[-8:].lower()}"
     with engine.begin() as connection:

@@ -15,8 +15,8 @@ from models.application import Application
 from models.eligibility import EligibilityVerdict
 from models.enums import ApplicationStatus
 from models.review import LevelWindow
-from srdi.clock import clock, local
-from tasks.decisions import DecisionItem, decide_many
+from models.clock import clock, local
+from tasks.review.decisions import DecisionItem, decide_many
 
 Echo = Callable[[str], None]
 
@@ -43,9 +43,9 @@ class Pipeline:
 
         result = advance_flow(clock.now().isoformat())
         self.runs += 1
-        levels = result.get("tasks.levels:close_due_levels", {})
-        notices = (result.get("tasks.notice:open_due_notices", {}).get("notices_opened", 0),
-                   result.get("tasks.notice:close_due_notices", {}))
+        levels = result.get("tasks.review.level_close:close_due_levels", {})
+        notices = (result.get("tasks.notice.publication:open_due_notices", {}).get("notices_opened", 0),
+                   result.get("tasks.notice.publication:close_due_notices", {}))
         parts = []
         for call_id, tally in (levels.get("calls") or {}).items():
             done = {k: v for k, v in tally.items() if k in ("closed", "forwarded", "escalated", "lapsed", "quota_cut", "kept") and v}

@@ -1,4 +1,4 @@
-"""The console's bridge to the domain: decisions go to ``tasks.decisions``, nothing is decided here.
+"""The console's bridge to the domain: decisions go to ``tasks.review.decisions``, nothing is decided here.
 
 ``decision_form`` only chooses whether to *show* the form (a reviewer whose bureau sits where the
 application is being reviewed); the domain function checks actor, jurisdiction, level, deadline
@@ -41,7 +41,7 @@ def decision_form(scope: Scope, app: dict[str, Any]) -> Optional[dict[str, Any]]
 def decide(engine: Engine, scope: Scope, application_id: int, decision: str, reason: str,
            score: Optional[Decimal], version: int) -> None:
     """Record a reviewer's decision through the one domain function, in its own transaction."""
-    from tasks.decisions import decide as record_decision
+    from tasks.review.decisions import decide as record_decision
 
     with engine.begin() as connection:
         record_decision(connection, application_id, decision, scope.username, reason=reason or None, score=score,
@@ -52,7 +52,7 @@ def eligibility_verdicts(session: Session, application_id: int) -> list[dict[str
     """资格审查结论 of one application: the engine's own explanation (labels and citations from the
     profile) when it offers one, else the stored rows as they are."""
     try:
-        from tasks.eligibility import explain
+        from tasks.eligibility.engine import explain
     except ImportError:
         explain = None
     if explain is not None:

@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from models.errors import NotFound
-from srdi.config import setting, settings
+from models.settings import setting, settings
 from srdi.web import api, auth, exports, funds, notices, pages
 from srdi.web.render import make_templates
 

@@ -20,10 +20,10 @@ from models.enums import JurisdictionLevel
 from models.jurisdiction import Jurisdiction
 from models.operations import JobRun, ScheduledJob
 from models.programme import Call
-from srdi.calendar import statutory_calendar
-from srdi.clock import SHANGHAI, clock
+from models.calendar import statutory_calendar
+from models.clock import SHANGHAI, clock
 from srdi.web.scope import Scope
-from tasks.blocks import active_blocks
+from tasks.pipeline.blocks import active_blocks
 
 DEADLINE_WORKDAYS = 10
 
@@ -71,10 +71,10 @@ def counts_by_level_status(session: Session, scope: Scope, call_id: Optional[str
 
 
 def route_of(call: Call, present: set[ReviewLevel]) -> list[ReviewLevel]:
-    """The call's route from its profile (via tasks.calls); without one, the levels between those seen."""
+    """The call's route from its profile (via tasks.reference.calls); without one, the levels between those seen."""
     try:
-        from tasks.calls import get_profile
-        from tasks.routing import route_levels
+        from tasks.reference.calls import get_profile
+        from tasks.reference.routing import route_levels
 
         return [step.level for step in route_levels(get_profile(call.programme_id), getattr(call, "kind", "recognition"))]
     except (ImportError, OSError, ValueError, SrdiError):

@@ -11,7 +11,7 @@ from fastapi.responses import Response
 from openpyxl import Workbook
 from sqlmodel import Session
 
-from srdi.clock import clock, local
+from models.clock import clock, local
 from srdi.web import dashboard, queries
 from srdi.web.auth import current_user, db_session
 from srdi.web.pages import parse_filter

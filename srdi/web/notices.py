@@ -1,7 +1,7 @@
 """公示 pages: the lists, their windows, objections, and recording an objection or its outcome.
 
 Entries and objections are shown only for applications inside the user's subtree. Recording goes
-through ``tasks.objections`` (window, actor and state are checked there, not here).
+through ``tasks.notice.objections`` (window, actor and state are checked there, not here).
 """
 
 from __future__ import annotations
@@ -113,7 +113,7 @@ def notice_page(request: Request, notice_id: int, scope: Scope = Depends(current
 def record(request: Request, notice_id: int, application_ref: str = Form(...), objector: str = Form(""),
            contact: str = Form(""), grounds: str = Form(""), scope: Scope = Depends(current_user),
            session: Session = Depends(db_session)):
-    from tasks.objections import record_objection
+    from tasks.notice.objections import record_objection
 
     if not any(e["ref"] == application_ref for e in notice_entries(session, scope, notice_id)):
         raise NotFound(f"公示 {notice_id} 的名单中没有您辖区内的申报 {application_ref}")
@@ -130,7 +130,7 @@ def record(request: Request, notice_id: int, application_ref: str = Form(...), o
 @router.post("/objections/{objection_id}/outcome")
 def resolve(request: Request, objection_id: int, outcome: str = Form(...), finding: str = Form(""),
             scope: Scope = Depends(current_user), session: Session = Depends(db_session)):
-    from tasks.objections import resolve_objection
+    from tasks.notice.objections import resolve_objection
 
     notice_id = session.execute(
         select(Objection.notice_id).where(Objection.id == objection_id, Objection.application_id.in_(_ours(scope)))

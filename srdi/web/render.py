@@ -11,10 +11,10 @@ from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
 from models.enums import ApplicationStatus, EnterpriseSize, ReviewLevel, Role
-from srdi.clock import clock, local
-from srdi.config import settings
-from tasks.labels import ACTION_LABELS as PIPELINE_ACTION_LABELS
-from tasks.labels import STATUS_LABELS
+from models.clock import clock, local
+from models.settings import settings
+from tasks.reports.labels import ACTION_LABELS as PIPELINE_ACTION_LABELS
+from tasks.reports.labels import STATUS_LABELS
 
 ROLE_LABELS = {Role.applicant: "申报企业", Role.reviewer: "审核人", Role.clerk: "经办人", Role.admin: "管理员",
                Role.system: "系统"}

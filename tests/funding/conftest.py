@@ -1,6 +1,6 @@
 """Fixtures for funding tests: recognised key enterprises, a plan taken to approval.
 
-Recognitions are inserted directly (tasks/funding_seed.py), so these tests exercise funding
+Recognitions are inserted directly (srdi/demo/funding_seed.py), so these tests exercise funding
 without running the recognition pipeline. The funding rules are the real profile
 programmes/key-little-giant-funding.yaml and the real performance rules.
 """
@@ -14,10 +14,10 @@ from decimal import Decimal
 import pytest
 
 from models.funding_plan import OpinionStage, VersionKind
-from srdi.clock import SHANGHAI
-from tasks.funding_plan import approve_plan, open_plan, record_opinion, submit_version
-from tasks.funding_rules import funding_profile, performance_rules
-from tasks.funding_seed import create_key_enterprises, make_uscc
+from models.clock import SHANGHAI
+from tasks.funding.plan import approve_plan, open_plan, record_opinion, submit_version
+from tasks.funding.rules import funding_profile, performance_rules
+from srdi.demo.funding_seed import create_key_enterprises, make_uscc
 
 BEIJING = "110000"
 TIANJIN = "120000"

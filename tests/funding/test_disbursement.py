@@ -26,9 +26,9 @@ from models.funding import (
     TrancheStatus,
 )
 from models.errors import RuleViolation
-from tasks.deadlines import mark_missed
-from tasks.disbursement import run_disbursement
-from tasks.payments import find_payment, funds_status, record_adjustment, report_allocation_plan
+from tasks.reminders.deadlines import mark_missed
+from tasks.funding.disbursement import run_disbursement
+from tasks.funding.payments import find_payment, funds_status, record_adjustment, report_allocation_plan
 from tests.funding.conftest import BEIJING, at, money
 
 

@@ -16,16 +16,16 @@ from sqlalchemy import func, select
 from models.deadline import Deadline, DeadlineState
 from models.errors import RuleViolation
 from models.performance import Direction, GradeSource, PerformanceReview, PerformanceTarget, Rectification
-from tasks.disbursement import run_disbursement
-from tasks.performance import attainment, record_actuals, record_targets, review_year, set_ministry_grade
-from tasks.performance_checks import (
+from tasks.funding.disbursement import run_disbursement
+from tasks.funding.performance import attainment, record_actuals, record_targets, review_year, set_ministry_grade
+from tasks.funding.performance_checks import (
     check_platform_p2p,
     check_provincial_table,
     close_rectification,
     open_rectifications,
     record_provincial_table,
 )
-from tasks.tranches import record_continuation_list
+from tasks.funding.tranches import record_continuation_list
 from tests.funding.conftest import BEIJING, at
 
 pytestmark = pytest.mark.postgres     # runs on SQLite, and on PostgreSQL when SRDI_TEST_POSTGRES_URL is set
@@ -45,7 +45,7 @@ def test_attainment_runs_from_the_initial_value_to_the_target(direction, initial
 def test_grades_of_the_review_rules_and_factors_of_the_funding_rules_match(profile, rules):
     """Every grade the review can give must carry a tranche factor, and the other way round."""
     from models.profile import ProfileError
-    from tasks.funding_rules import check_consistent
+    from tasks.funding.rules import check_consistent
 
     check_consistent(profile.funding, rules)
     renamed = rules.model_copy(update={"grades": [g.model_copy(update={"grade": "较差"}) if g.grade == "不合格" else g

@@ -19,10 +19,10 @@ from sqlalchemy import func, select, update
 
 from models.errors import Conflict
 from models.funding import DisbursementRun, Payment, RunStatus, TrancheStatus
-from tasks.allocation_workbook import write_allocation_workbook
-from tasks.disbursement import LeaseLost, payment_rows, prepare, run_disbursement, this_process, wall_now, write_payments
-from tasks.funding_plan import find_plan
-from tasks.tranches import get_tranche
+from tasks.funding.allocation_workbook import write_allocation_workbook
+from tasks.funding.disbursement import LeaseLost, payment_rows, prepare, run_disbursement, this_process, wall_now, write_payments
+from tasks.funding.plan import find_plan
+from tasks.funding.tranches import get_tranche
 from tests.funding.conftest import BEIJING, at
 
 RECEIVED = at("2021-08-10 09:00")
@@ -129,8 +129,8 @@ def test_a_run_declared_dead_stops_writing_once_it_wakes_up(engine, approved, tm
 KILLABLE_RUN = """
 import sys, time
 from models.db import get_engine
-from srdi.clock import parse_instant
-from tasks.disbursement import run_disbursement
+from models.clock import parse_instant
+from tasks.funding.disbursement import run_disbursement
 
 def stop_here(created):
     print(created, flush=True)
@@ -161,7 +161,7 @@ def test_a_real_process_killed_mid_run_leaves_a_run_the_next_one_ends_and_comple
 
 
 def test_two_workbook_writers_at_once_do_not_trip_over_one_temporary_file(engine, approved, tmp_path, clock, monkeypatch):
-    import tasks.allocation_workbook as module
+    import tasks.funding.allocation_workbook as module
 
     out = tmp_path / "plans"
     run_disbursement(engine, BEIJING, 1, received_at=RECEIVED, out_dir=out)

@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 
 from models.errors import RuleViolation
 from models.funding import DisbursementRun, FundingRecipient, FundTranche, Payment, RecipientStatus, TrancheStatus
-from tasks.disbursement import run_disbursement
-from tasks.performance import record_actuals, record_targets, review_year
-from tasks.tranches import record_continuation_list
+from tasks.funding.disbursement import run_disbursement
+from tasks.funding.performance import record_actuals, record_targets, review_year
+from tasks.funding.tranches import record_continuation_list
 from tests.funding.conftest import BEIJING, at, money
 
 # rd_ratio_pct: initial 5, 满一年 6, 满两年 7 → actual 6 = 优秀, 5.8 = 良好 (80), 5.65 = 合格 (65), 4.9 = 不合格

@@ -9,7 +9,7 @@ from models.application import Application
 from models.eligibility import EligibilityVerdict
 from models.enterprise import Enterprise, EnterpriseFinancialYear
 from models.transition import Transition
-from tasks.calls import open_call
+from tasks.reference.calls import open_call
 
 CALL_YEAR = 2026          # 上年 = 2025, 近两年 = 2024–2025
 

@@ -8,7 +8,7 @@ from openpyxl import load_workbook
 from typer.testing import CliRunner
 
 from srdi.cli.main import app
-from tasks.intake_sample import write_sample_workbook
+from srdi.demo.sample_workbook import write_sample_workbook
 from tests.intake.conftest import CALL_YEAR, counts
 
 runner = CliRunner()

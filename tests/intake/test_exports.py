@@ -9,10 +9,10 @@ from sqlalchemy import select, update
 from models.application import Application
 from models.enterprise import Enterprise, EnterpriseFinancialYear
 from models.enums import ApplicationStatus, ReviewLevel
-from tasks.exports import (ANNEX3, ANNEX5, ANNEX6, recommendation_summary, read_back, sichuan_annex5, sichuan_annex6,
+from tasks.reports.summary_tables import (ANNEX3, ANNEX5, ANNEX6, recommendation_summary, read_back, sichuan_annex5, sichuan_annex6,
                            sichuan_annex7)
-from tasks.intake import import_applications
-from tasks.intake_sample import write_sample_workbook
+from tasks.intake.workbook_import import import_applications
+from srdi.demo.sample_workbook import write_sample_workbook
 from tests.intake.conftest import counts, open_test_call
 
 SICHUAN = "sichuan-key-little-giant-batch2"
@@ -120,8 +120,8 @@ def test_a_notice_list_shows_the_listed_enterprises_in_order_without_removed_one
     from datetime import timedelta
 
     from models.notice import Notice, NoticeEntry, NoticeEntryStatus
-    from tasks.exports import NOTICE, notice_list
-    from srdi.clock import clock as the_clock
+    from tasks.reports.summary_tables import NOTICE, notice_list
+    from models.clock import clock as the_clock
 
     sample = write_sample_workbook(tmp_path / "h.xlsx", "hebei-provincial-srdi", 2026, n=6, seed=33)
     import_applications(sample.path, hebei_call)

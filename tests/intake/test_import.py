@@ -8,8 +8,8 @@ from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
 
-from tasks.intake import import_applications
-from tasks.intake_sample import write_sample_workbook
+from tasks.intake.workbook_import import import_applications
+from srdi.demo.sample_workbook import write_sample_workbook
 from tests.intake.conftest import CALL_YEAR, counts
 
 # What a clerk must read for each kind of broken row (rule → (column header, words in the message)).

@@ -16,14 +16,14 @@ from stdnum.cn import uscc as stdnum_uscc
 from models import Application, Enterprise, Recognition, User
 from models.enums import ApplicationStatus, Role
 from models.review import LevelWindow
-from srdi.clock import SHANGHAI
-from tasks.applications import create_applications
-from tasks.calls import call_context, get_profile, open_call
-from tasks.decisions import decide
-from tasks.levels import close_level
-from tasks.programmes import sync_programmes
-from tasks.recognition import add_years
-from tasks.routing import Tree
+from models.clock import SHANGHAI
+from tasks.intake.applications import create_applications
+from tasks.reference.calls import call_context, get_profile, open_call
+from tasks.review.decisions import decide
+from tasks.review.level_close import close_level
+from tasks.reference.programmes import sync_programmes
+from tasks.recognition.titles import add_years
+from tasks.reference.routing import Tree
 
 HEBEI = "hebei-provincial-srdi"
 NATIONAL = "national-little-giant"

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from models import Application, Recognition
 from models.enums import ApplicationStatus
 from models.recognition import RecognitionStatus
-from tasks.due import DUE_STEPS, run_due_step
+from tasks.pipeline.due import DUE_STEPS, run_due_step
 
 from .conftest import HEBEI, dump, legacy_recognition
 
@@ -26,12 +26,12 @@ def test_the_notice_steps_follow_the_level_close_in_the_registry():
 
 def test_advance_opens_the_notice_then_recognises_and_reruns_change_nothing(engine, clock, hebei_call):
     first = advance(clock.now())
-    assert first["tasks.notice:open_due_notices"] == {"notices_opened": 1}
+    assert first["tasks.notice.publication:open_due_notices"] == {"notices_opened": 1}
     once = dump(engine)
     advance(clock.now())
     assert dump(engine) == once
     clock.advance(timedelta(days=8))
-    assert advance(clock.now())["tasks.notice:close_due_notices"] == {"notices_closed": 1, "recognised": 5}
+    assert advance(clock.now())["tasks.notice.publication:close_due_notices"] == {"notices_closed": 1, "recognised": 5}
     once = dump(engine)
     advance(clock.now())
     assert dump(engine) == once
@@ -41,9 +41,9 @@ def test_advance_opens_the_notice_then_recognises_and_reruns_change_nothing(engi
 
 def test_advance_expires_titles_once(engine, clock, users):
     old = legacy_recognition(engine, HEBEI, 7, date(2023, 2, 1))     # valid to 2026-01-31
-    assert advance(clock.now())["tasks.recognition:expire_recognitions"]["recognitions_expired"] == 1
+    assert advance(clock.now())["tasks.recognition.titles:expire_recognitions"]["recognitions_expired"] == 1
     once = dump(engine)
-    assert advance(clock.now())["tasks.recognition:expire_recognitions"]["recognitions_expired"] == 0
+    assert advance(clock.now())["tasks.recognition.titles:expire_recognitions"]["recognitions_expired"] == 0
     assert dump(engine) == once
     with engine.connect() as c:
         assert c.execute(select(Recognition.status).where(Recognition.id == old)).scalar_one() == RecognitionStatus.expired
@@ -53,10 +53,10 @@ def test_advance_expires_titles_once(engine, clock, users):
 def test_the_advance_flow_runs_the_same_steps_through_prefect(engine, clock, hebei_call, prefect_harness):
     from flows.advance import advance_flow
 
-    assert advance_flow()["tasks.notice:open_due_notices"] == {"notices_opened": 1}
+    assert advance_flow()["tasks.notice.publication:open_due_notices"] == {"notices_opened": 1}
     once = dump(engine)
     clock.advance(timedelta(days=8))
-    assert advance_flow()["tasks.notice:close_due_notices"] == {"notices_closed": 1, "recognised": 5}
+    assert advance_flow()["tasks.notice.publication:close_due_notices"] == {"notices_closed": 1, "recognised": 5}
     assert dump(engine) != once
     once = dump(engine)
     advance_flow()

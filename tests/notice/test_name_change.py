@@ -9,7 +9,7 @@ from models.deadline import DeadlineState
 from models.name_change import NameChangeStatus
 from models.profile import Validity
 from models.recognition import RecognitionStatus
-from tasks.name_change import add_months, file_name_change, lapse_unfiled_name_changes, name_change_due, record_name_change
+from tasks.recognition.name_change import add_months, file_name_change, lapse_unfiled_name_changes, name_change_due, record_name_change
 
 from .conftest import BEIJING, HEBEI, beijing, dump, enterprise_record, legacy_recognition
 

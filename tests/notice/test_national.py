@@ -6,9 +6,9 @@ from datetime import timedelta
 from sqlalchemy import select
 
 from models import Application, Notice, Recognition, Transition
-from srdi.clock import SHANGHAI
-from tasks.notice import close_due_notices, open_due_notices
-from tasks.recognition import active_recognitions
+from models.clock import SHANGHAI
+from tasks.notice.publication import close_due_notices, open_due_notices
+from tasks.recognition.titles import active_recognitions
 
 from .conftest import NATIONAL, through_pipeline
 

@@ -11,8 +11,8 @@ from models.enums import ApplicationStatus
 from models.errors import Conflict, Forbidden, RuleViolation
 from models.notice import NoticeStatus
 from models.review import LevelWindow
-from tasks.notice import close_due_notices, open_due_notices, open_notice
-from tasks.objections import record_objection, resolve_objection
+from tasks.notice.publication import close_due_notices, open_due_notices, open_notice
+from tasks.notice.objections import record_objection, resolve_objection
 
 from .conftest import HEBEI, beijing, dump, recommended_list
 
@@ -177,7 +177,7 @@ def test_a_failed_close_changes_nothing(engine, clock, hebei_call, monkeypatch):
         open_notice(c, hebei_call)
     clock.set(CLOSES)
     before = dump(engine)
-    import tasks.notice as notice_module
+    import tasks.notice.publication as notice_module
 
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")

@@ -10,9 +10,9 @@ from models.deadline import DeadlineState
 from models.errors import Forbidden, RuleViolation
 from models.recognition import RecognitionStatus
 from models.rereview import ReReviewCase, ReReviewOutcome
-from tasks.notice import close_due_notices, open_due_notices
-from tasks.recognition import active_recognitions, expire_recognitions
-from tasks.rereview import apply_rereview, open_rereview, rereview_record, settle_rereviews
+from tasks.notice.publication import close_due_notices, open_due_notices
+from tasks.recognition.titles import active_recognitions, expire_recognitions
+from tasks.recognition.rereview import apply_rereview, open_rereview, rereview_record, settle_rereviews
 
 from .conftest import BEIJING, HEBEI, beijing, dump, legacy_recognition, through_pipeline
 

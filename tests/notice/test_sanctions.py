@@ -8,9 +8,9 @@ from sqlalchemy import select
 from models import Enterprise, Recognition, Sanction
 from models.errors import Forbidden, RuleViolation
 from models.recognition import RecognitionStatus
-from tasks.applications import InvalidRecords, create_applications
-from tasks.calls import open_call
-from tasks.sanctions import ban_enterprise, banned_until
+from tasks.intake.applications import InvalidRecords, create_applications
+from tasks.reference.calls import open_call
+from tasks.recognition.sanctions import ban_enterprise, banned_until
 
 from .conftest import BEIJING, HEBEI, beijing, enterprise_record, legacy_recognition, make_uscc
 
@@ -83,7 +83,7 @@ def test_only_the_programmes_bureau_bans(engine, clock, users):
 
 
 def test_a_title_is_revoked_by_its_recognising_bureau_with_a_reason_and_only_once(engine, clock, users):
-    from tasks.recognition import revoke_recognition
+    from tasks.recognition.titles import revoke_recognition
 
     rid = legacy_recognition(engine, HEBEI, 6, date(2025, 6, 1))
     certificate = f"OLD-{HEBEI}-00006"

@@ -5,8 +5,8 @@ from datetime import date, time
 import pytest
 
 from models.profile import NoticeRule
-from srdi.calendar import CalendarYearMissing
-from tasks.notice import notice_closes_at, notice_end_date
+from models.calendar import CalendarYearMissing
+from tasks.notice.publication import notice_closes_at, notice_end_date
 
 from .conftest import beijing
 

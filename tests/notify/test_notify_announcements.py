@@ -15,7 +15,7 @@ from notifications.announcements import (
     Contact, ListedEnterprise, NoticeAnnouncement, opening_from_db, publish_opening, publish_result, render_opening,
     result_from_db,
 )
-from srdi.clock import SHANGHAI
+from models.clock import SHANGHAI
 
 OPENS = datetime(2025, 9, 30, 9, 0, tzinfo=SHANGHAI)
 CLOSES = datetime(2025, 10, 14, 17, 30, tzinfo=SHANGHAI)
@@ -92,8 +92,8 @@ def test_announcements_of_a_notice_in_the_database_are_written_as_html_files(clo
 
 
 def test_the_demo_mailbox_leaves_mail_and_announcements_where_it_says(closed_notice, clock, tmp_path):
-    from notifications.demo import DemoMailbox
-    from tasks.deadlines import register_deadlines
+    from srdi.demo.mail_room import DemoMailbox
+    from tasks.reminders.deadlines import register_deadlines
 
     with closed_notice.begin() as c:
         register_deadlines(c, [{"key": "level:HB-2025:county:130102", "kind": "level_decision", "title": "长安区县级审核推荐",

@@ -8,8 +8,8 @@ from datetime import datetime
 from typer.testing import CliRunner
 
 from srdi.cli.main import app
-from srdi.clock import SHANGHAI
-from tasks.deadlines import register_deadlines
+from models.clock import SHANGHAI
+from tasks.reminders.deadlines import register_deadlines
 
 runner = CliRunner()
 

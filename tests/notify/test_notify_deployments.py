@@ -18,9 +18,9 @@ from datetime import datetime
 import pytest
 
 from notifications.smtp_sink import free_port, read_messages
-from srdi.clock import SHANGHAI
-from srdi.config import REPO_ROOT
-from tasks.deadlines import register_deadlines
+from models.clock import SHANGHAI
+from models.settings import REPO_ROOT
+from tasks.reminders.deadlines import register_deadlines
 from tests.operating_day.harness import stop_group
 
 pytestmark = pytest.mark.slow

@@ -13,9 +13,9 @@ from notifications.config import SmtpConfig
 from notifications.outbox import queue_mails
 from notifications.sender import send_queued
 from notifications.smtp_sink import EmlDirectory, read_messages, running_sink
-from srdi.clock import SHANGHAI
-from tasks.deadlines import register_deadlines
-from tasks.reminders import sweep
+from models.clock import SHANGHAI
+from tasks.reminders.deadlines import register_deadlines
+from tasks.reminders.sweep import sweep
 
 
 def _deadline(engine):

@@ -8,9 +8,9 @@ from sqlalchemy import select
 
 from models.reminder import Reminder
 from models.reminder_policy import ReminderPolicy
-from srdi.clock import SHANGHAI
-from tasks.deadlines import register_deadlines
-from tasks.reminders import sweep
+from models.clock import SHANGHAI
+from tasks.reminders.deadlines import register_deadlines
+from tasks.reminders.sweep import sweep
 
 
 def _at(day: date, hour: int = 9) -> datetime:

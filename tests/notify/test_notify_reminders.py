@@ -17,9 +17,9 @@ from models.outbox import OutgoingMail
 from models.reminder import Reminder
 from notifications.sender import send_queued
 from notifications.smtp_sink import read_messages
-from srdi.clock import SHANGHAI
-from tasks.deadlines import close_deadlines, register_deadlines
-from tasks.reminders import sweep
+from models.clock import SHANGHAI
+from tasks.reminders.deadlines import close_deadlines, register_deadlines
+from tasks.reminders.sweep import sweep
 
 COUNTY = {"changan@gxj.example.cn", "li@gxj.example.cn"}          # not 王离岗: inactive
 CITY = {"sjz@gxj.example.cn", "zhao@gxj.example.cn"}

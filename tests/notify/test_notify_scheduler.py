@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from models.operations import JobRun, JobStatus, ScheduledJob
 from srdi import scheduler as embedded
-from srdi.clock import SHANGHAI
+from models.clock import SHANGHAI
 from srdi.scheduler import Job, WorkdayTrigger, every
 
 at = lambda *a: datetime(*a, tzinfo=SHANGHAI)  # noqa: E731

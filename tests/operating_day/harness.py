@@ -23,7 +23,7 @@ from typing import Any, Callable, Optional
 import httpx
 
 from notifications.smtp_sink import read_messages, start_sink
-from srdi.clock import Simulation, SimulationFile
+from models.clock import Simulation, SimulationFile
 
 REPO = Path(__file__).resolve().parents[2]
 SRDI = Path(sys.executable).with_name("srdi")

@@ -22,8 +22,8 @@ from models import Application, LevelWindow, Notice, Payment, Recognition
 from models.funding import FundTranche
 from models.notice import NoticeStatus
 from models.operations import JobRun, StepBlock
-from srdi.clock import SHANGHAI, local
-from tasks.intake_sample import write_sample_workbook
+from models.clock import SHANGHAI, local
+from srdi.demo.sample_workbook import write_sample_workbook
 
 from .drivers import Embedded, PrefectServer
 from .harness import PASSWORD, Browser, Service
@@ -92,8 +92,8 @@ def _seed_funding(service: Service) -> None:
     import os
 
     from models.db import get_engine
-    from tasks.funding_demo import approve_demo_plan
-    from tasks.funding_seed import create_key_enterprises
+    from srdi.demo.funding_round import approve_demo_plan
+    from srdi.demo.funding_seed import create_key_enterprises
 
     previous = os.environ.get("SRDI_DATABASE_URL")
     os.environ["SRDI_DATABASE_URL"] = service.env["SRDI_DATABASE_URL"]

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from models import Bureau, LevelWindow, OutgoingMail
 from models.operations import StepBlock
 from srdi.cli.main import app
-from tasks.due import DUE_STEPS, run_due_step
+from tasks.pipeline.due import DUE_STEPS, run_due_step
 
 from .conftest import bj, level, write_profile
 
@@ -55,7 +55,7 @@ def test_one_call_blocked_on_2027_does_not_stop_another(world, engine, clock, pr
     clock.set(bj(2026, 12, 29))
 
     result = advance(clock.now())
-    levels = result["tasks.levels:close_due_levels"]
+    levels = result["tasks.review.level_close:close_due_levels"]
     assert "2027" in levels["blocked"][winter] and "法定节假日" in levels["blocked"][winter]
     assert levels["calls"][ladder]["closed"] >= 1                      # the other call moved on
     assert _windows(engine, ladder)[("county", "130104")] is True
@@ -80,7 +80,7 @@ def test_one_call_blocked_on_2027_does_not_stop_another(world, engine, clock, pr
     (calendar / "2027.yaml").write_text("year: 2027\nsource: 国务院办公厅关于2027年部分节假日安排的通知\n"
                                         "holidays: [2027-01-01]\nworkdays: []\n", encoding="utf-8")
     monkeypatch.setenv("SRDI_CALENDAR_DIR", str(calendar))
-    assert "blocked" not in advance(clock.now())["tasks.levels:close_due_levels"]
+    assert "blocked" not in advance(clock.now())["tasks.review.level_close:close_due_levels"]
     assert _windows(engine, winter)[("county", "130102")] is True
     [block] = _blocks(engine)
     assert block.cleared_at is not None
@@ -97,5 +97,5 @@ def test_pipeline_advance_reports_the_blocked_call_and_exits_1_after_the_others(
     result = runner.invoke(app, ["pipeline", "advance", "--json"])
     assert result.exit_code == 1
     assert f"受阻：{winter}" in result.stderr and "2027" in result.stderr
-    assert json.loads(result.stdout)["tasks.levels:close_due_levels"]["calls"][ladder]["closed"] >= 1
+    assert json.loads(result.stdout)["tasks.review.level_close:close_due_levels"]["calls"][ladder]["closed"] >= 1
     assert _windows(engine, ladder)[("county", "130104")] is True

@@ -59,7 +59,7 @@ def test_advance_closes_what_is_due_and_a_rerun_closes_nothing(world, programmes
     clock.set(bj(2026, 3, 21))
     result = srdi("pipeline", "advance", "--json")
     assert result.exit_code == 0, result.output
-    assert json.loads(result.stdout)["tasks.levels:close_due_levels"]["closed"] == 1
+    assert json.loads(result.stdout)["tasks.review.level_close:close_due_levels"]["closed"] == 1
     assert world.app(app_id).review_jurisdiction_code == "130100"
     again = json.loads(srdi("pipeline", "advance", "--json").stdout)
-    assert again["tasks.levels:close_due_levels"]["closed"] == 0
+    assert again["tasks.review.level_close:close_due_levels"]["closed"] == 0

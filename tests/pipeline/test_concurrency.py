@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from models import Transition
 from models.enums import Role
 from models.errors import Conflict
-from tasks.decisions import decide
+from tasks.review.decisions import decide
 
 pytestmark = pytest.mark.postgres  # a SQLite file, and PostgreSQL when SRDI_TEST_POSTGRES_URL is set
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select, update
 from models import Application, LevelWindow, Transition
 from models.enums import ApplicationStatus, ReviewLevel, Role
 from models.errors import Conflict, Forbidden, NotFound, RuleViolation
-from tasks.decisions import DecisionItem, decide_many, resubmit, withdraw
+from tasks.review.decisions import DecisionItem, decide_many, resubmit, withdraw
 
 from .conftest import bj
 

@@ -41,8 +41,8 @@ def test_advance_runs_each_due_step_as_one_task_and_a_second_run_changes_nothing
     clock.set(bj(2026, 3, 21))
     state = advance_flow(return_state=True)
     result = state.result()
-    assert result["tasks.levels:close_due_levels"]["calls"][call]["forwarded"] == 60
-    assert result["tasks.levels:close_due_levels"]["calls"][call]["escalated"] == 30
+    assert result["tasks.review.level_close:close_due_levels"]["calls"][call]["forwarded"] == 60
+    assert result["tasks.review.level_close:close_due_levels"]["calls"][call]["escalated"] == 30
     runs = task_runs_of(state, len(DUE_STEPS))
     assert len(runs) == len(DUE_STEPS) < len(ids)                       # a task per step, not per application
     assert {r.state.type.value for r in runs} == {"COMPLETED"}
@@ -52,7 +52,7 @@ def test_advance_runs_each_due_step_as_one_task_and_a_second_run_changes_nothing
 
 
 def test_close_level_flow_closes_once_and_refuses_without_retrying(prefect_harness, world, programmes_dir, clock):
-    from flows.review import close_level_flow
+    from flows.level_close import close_level_flow
 
     call = world.open("ladder")
     a, b = world.apply(call, {"130102": 1, "130104": 1})

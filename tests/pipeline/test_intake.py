@@ -8,8 +8,8 @@ from sqlalchemy import select, update
 from models import Application, Deadline, Enterprise, EnterpriseFinancialYear, LevelWindow
 from models.enums import ApplicationStatus, ReviewLevel, Role
 from models.errors import RuleViolation
-from tasks.applications import InvalidRecords, check_records, create_applications
-from tasks.routing import Tree
+from tasks.intake.applications import InvalidRecords, check_records, create_applications
+from tasks.reference.routing import Tree
 
 from .conftest import XIONGAN, bj, dump, make_uscc, record
 

@@ -10,7 +10,7 @@ from models import Deadline, LevelWindow
 from models.deadline import DeadlineState
 from models.enums import ApplicationStatus, ReviewLevel, Role
 from models.errors import RuleViolation
-from tasks.levels import close_due_levels, close_level
+from tasks.review.level_close import close_due_levels, close_level
 
 from .conftest import bj, dump, level, write_profile
 
@@ -50,7 +50,7 @@ def test_a_county_whose_applications_are_all_decided_closes_and_forwards_its_rec
     with pytest.raises(RuleViolation, match="尚有 1 件未办结，截止时间 2026-03-20 17:30"):
         close(world, call, "county", "130102")
     with world.engine.begin() as conn:
-        from tasks.decisions import withdraw
+        from tasks.review.decisions import withdraw
         withdraw(conn, d, world.applicant(d))
     summary = close(world, call, "county", "130102")
     assert (summary["closed"], summary["forwarded"], summary["windows_opened"]) == (1, 2, 1)

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from models import Application, LevelWindow
 from models.enums import ApplicationStatus, ReviewLevel
-from tasks.levels import close_due_levels
+from tasks.review.level_close import close_due_levels
 
 from .conftest import World
 

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from models import User
 from models.errors import NotFound, RuleViolation
-from tasks.users import add_user
+from tasks.people.users import add_user
 
 from .conftest import make_uscc
 

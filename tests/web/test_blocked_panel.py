@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from models.operations import JobStatus, ScheduledJob, StepBlock
-from tasks.blocks import record_block
+from tasks.pipeline.blocks import record_block
 
 from tests.web.conftest import login
 

@@ -17,8 +17,8 @@ from sqlalchemy import select
 
 from models import Application, Transition
 from models.enums import ApplicationStatus, ReviewLevel
-from tasks.decisions import decide
-from tasks.levels import close_level
+from tasks.review.decisions import decide
+from tasks.review.level_close import close_level
 from tests.web.conftest import ARTIFACTS, DOCS, ENTERPRISES, PASSWORD
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -162,7 +162,7 @@ def test_a_form_posted_without_its_csrf_token_is_rejected(page, world, engine):
 
 
 def test_dashboard_screenshot_for_the_province(page, round_on_notice, engine):
-    from tasks.objections import record_objection
+    from tasks.notice.objections import record_objection
 
     with engine.begin() as c:
         ref = c.execute(select(Application.ref).where(Application.id == round_on_notice["a2"])).scalar_one()

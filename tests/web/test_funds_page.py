@@ -13,7 +13,7 @@ from tests.web.conftest import login
 
 @pytest.fixture
 def funded(engine, clock, tmp_path, password_hash):
-    from tasks.funding_demo import run_funding_demo
+    from srdi.demo.funding_round import run_funding_demo
 
     run_funding_demo(engine, out_dir=tmp_path, echo=lambda _: None)
     with engine.begin() as c:

@@ -45,7 +45,7 @@ def test_the_province_records_an_objection_and_its_upheld_outcome(client, round_
 def test_a_county_sees_only_its_own_entries_and_cannot_decide_objections(client, round_on_notice, engine):
     ids = round_on_notice
     with engine.begin() as c:
-        from tasks.objections import record_objection
+        from tasks.notice.objections import record_objection
 
         ref = c.execute(select(Application.ref).where(Application.id == ids["a1"])).scalar_one()
         objection_id = record_objection(c, ref, objector="匿名来信", contact="信箱", grounds="质疑专利归属", username="hebei")
@@ -74,7 +74,7 @@ def test_open_notices_appear_on_the_dashboards_of_the_jurisdictions_they_list(cl
 
 
 def test_eligibility_verdicts_are_shown_on_the_application_page(client, world, engine):
-    from tasks.eligibility import run_eligibility
+    from tasks.eligibility.engine import run_eligibility
 
     with engine.begin() as c:
         run_eligibility(c, world.call_id)

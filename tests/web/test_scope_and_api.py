@@ -76,7 +76,7 @@ def test_the_html_list_pages_through_the_filtered_set(client, world):
 
 
 def test_a_decision_on_a_stale_page_is_refused_as_a_conflict(client, world, engine):
-    from tasks.decisions import decide
+    from tasks.review.decisions import decide
 
     app_id = world.first_in("130102")
     login(client, "changan")

@@ -1,0 +1,1 @@
+"""Eligibility (资格审查): evaluating a profile's rule trees against an application's figures and recording verdicts."""

@@ -1,0 +1,203 @@
+"""Intake into the pipeline (申报受理): enterprises, their yearly figures, applications, 'submit'.
+
+``create_applications`` is what the Excel/CSV import, the demo and the benchmark call. It works on
+the whole batch in a handful of statements and is idempotent: the same records twice create nothing
+new (an enterprise already applying to the call is left as it is).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import bindparam, func, literal, select, update
+from sqlalchemy.engine import Connection
+
+from models.application import Application
+from models.enterprise import Enterprise, EnterpriseFinancialYear
+from models.enums import ApplicationStatus
+from models.errors import RuleViolation
+from models.transition import Transition
+from tasks.reference.calls import CallContext, call_context
+from tasks.intake.records import Problem, resolve_actor, validate_records
+from tasks.review.moves import Actor, chunks
+from tasks.reference.routing import Tree
+from tasks.review.windows import entry_level_opens, open_windows
+
+ENTERPRISE_FIELDS = ("name", "size", "industry_code", "jurisdiction_code", "registered_on", "listed_board")
+
+LOOKUP = 5000  # keys per IN (…) lookup: well under the parameter limits of SQLite (32766) and PostgreSQL
+
+
+class InvalidRecords(RuleViolation):
+    """Records that cannot be taken in; ``problems`` lists each (row, field, value, expected)."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        shown = "；".join(p.message for p in problems[:20])
+        more = f"；另有 {len(problems) - 20} 处问题" if len(problems) > 20 else ""
+        super().__init__(f"{len(problems)} 处问题，未写入任何数据：{shown}{more}")
+
+
+@dataclass
+class IntakeResult:
+    created: int = 0
+    existing: int = 0
+    enterprises_created: int = 0
+    enterprises_updated: int = 0
+    financial_years_written: int = 0
+    applications: dict[str, int] = field(default_factory=dict)   # USCC → application id
+
+
+def check_records(connection: Connection, call_id: str, records: list[dict], actor: str, now: datetime) -> list[Problem]:
+    """Every problem ``create_applications`` would refuse, without writing anything."""
+    context = call_context(connection, call_id)
+    tree = Tree.load(connection)
+    who = resolve_actor(connection, actor, context.call.jurisdiction_code)
+    return validate_records(connection, context, tree, who, records, now)[0]
+
+
+def create_applications(connection: Connection, call_id: str, records: list[dict], actor: str, now: datetime) -> IntakeResult:
+    """Take in a batch of applications to ``call_id`` at the route's entry level.
+
+    Each record is a dict (English keys; the import maps the forms' Chinese headers onto them)::
+
+        {
+          "row": 7,                          # optional: row number as Excel shows it, used in messages
+          "uscc": "91130102MA07XXXXXX",      # 统一社会信用代码 (GB 32100-2015), required
+          "name": "河北某某科技有限公司",      # 企业名称, required
+          "size": "small",                   # 企业规模 medium/small/micro (or 中型/小型/微型), required
+          "industry_code": "C3484",          # 所属行业 GB/T 4754-2017, required
+          "jurisdiction_code": "130102",     # 所在区（县）, required; inside the call's jurisdiction
+          "registered_on": date | None,      # 成立日期
+          "listed_board": str | None,        # 上市板块, None = 未上市
+          "category": "c" | None,            # 分类 (79号 a/b/c), used by quota sub-caps
+          "eligible": bool | None,           # eligibility verdict, when already judged
+          "facts": {...},                    # form facts (patents, ranks, yes/no qualifications)
+          "entry_level": "municipal" | None, # start above optional levels only (profile ``optional``)
+          "financials": [                    # 近年财务数据（万元）, one dict per fiscal year
+              {"fiscal_year": 2025, "revenue_wan": "5200.5", "main_business_revenue_wan": "5000",
+               "rd_expense_wan": "300", "total_profit_wan": ..., "net_profit_wan": ...,
+               "total_assets_wan": ..., "total_liabilities_wan": ..., "taxes_paid_wan": ...,
+               "employees": 120, "rd_staff": 30},
+          ],
+        }
+
+    ``actor`` is a username (a bureau user whose jurisdiction covers every record, or the applicant
+    user of the one enterprise) or ``"system"``. Refused as a whole (``InvalidRecords``, nothing
+    written) when any record is invalid, the enterprise is banned (``Enterprise.banned_until``), the
+    call is not open or past its 申报截止, or the entry level of that jurisdiction has closed.
+    Writes, in the caller's transaction: enterprises upserted by USCC, their financial years upserted
+    by (enterprise, fiscal_year), one application per new enterprise × call at the entry level in the
+    applicant's reviewing jurisdiction (see tasks/reference/routing.py), one ``submit`` transition each, and
+    the entry-level windows with their deadlines.
+    """
+    context = call_context(connection, call_id)
+    tree = Tree.load(connection)
+    who = resolve_actor(connection, actor, context.call.jurisdiction_code)
+    problems, clean = validate_records(connection, context, tree, who, records, now)
+    if problems:
+        raise InvalidRecords(problems)
+    result = IntakeResult()
+    if not clean:
+        return result
+    enterprise_ids = _upsert_enterprises(connection, clean, now, result)
+    _upsert_financials(connection, clean, enterprise_ids, result)
+    _insert_applications(connection, context, tree, who, clean, enterprise_ids, now, result)
+    return result
+
+
+def _upsert_enterprises(connection: Connection, records: list[dict], now: datetime, result: IntakeResult) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    current: dict[str, dict] = {}
+    usccs = [r["uscc"] for r in records]
+    for chunk in chunks(usccs, LOOKUP):
+        for row in connection.execute(select(Enterprise).where(Enterprise.uscc.in_(chunk))):
+            ids[row.uscc] = row.id
+            current[row.uscc] = {f: getattr(row, f) for f in ENTERPRISE_FIELDS}
+    new = [{"uscc": r["uscc"], **{f: r.get(f) for f in ENTERPRISE_FIELDS}, "created_at": now}
+           for r in records if r["uscc"] not in ids]
+    changed = [{"k": ids[r["uscc"]], **{f: r.get(f) for f in ENTERPRISE_FIELDS}}
+               for r in records if r["uscc"] in ids and any(current[r["uscc"]][f] != r.get(f) for f in ENTERPRISE_FIELDS)]
+    if new:
+        connection.execute(Enterprise.__table__.insert(), new)
+        for chunk in chunks([r["uscc"] for r in new], LOOKUP):
+            ids.update(connection.execute(select(Enterprise.uscc, Enterprise.id).where(Enterprise.uscc.in_(chunk))).all())
+    if changed:
+        table = Enterprise.__table__
+        connection.execute(update(table).where(table.c.id == bindparam("k"))
+                           .values({f: bindparam(f) for f in ENTERPRISE_FIELDS}), changed)
+    result.enterprises_created, result.enterprises_updated = len(new), len(changed)
+    return ids
+
+
+def _upsert_financials(connection: Connection, records: list[dict], enterprise_ids: dict[str, int], result: IntakeResult) -> None:
+    table = EnterpriseFinancialYear.__table__
+    money = [c.name for c in table.columns if c.name not in ("id", "enterprise_id", "fiscal_year")]
+    wanted = {(enterprise_ids[r["uscc"]], year["fiscal_year"]): year for r in records for year in r["financials"]}
+    if not wanted:
+        return
+    current: dict[tuple[int, int], dict] = {}
+    for chunk in chunks(sorted({key[0] for key in wanted}), LOOKUP):
+        for row in connection.execute(select(table).where(table.c.enterprise_id.in_(chunk))):
+            current[(row.enterprise_id, row.fiscal_year)] = {**row._mapping}
+    new, changed = [], []
+    for (enterprise_id, fiscal_year), year in wanted.items():
+        values = {c: year.get(c) for c in money}
+        if (enterprise_id, fiscal_year) not in current:
+            new.append({"enterprise_id": enterprise_id, "fiscal_year": fiscal_year, **values})
+        elif any(current[(enterprise_id, fiscal_year)][c] != values[c] for c in money):
+            changed.append({"k": current[(enterprise_id, fiscal_year)]["id"], **values})
+    if new:
+        connection.execute(table.insert(), new)
+    if changed:
+        connection.execute(update(table).where(table.c.id == bindparam("k")).values({c: bindparam(c) for c in money}), changed)
+    result.financial_years_written = len(new) + len(changed)
+
+
+def _ref_prefix(call_id: str, year: int) -> str:
+    return f"SQ{year}-{hashlib.sha1(call_id.encode()).hexdigest()[:6].upper()}-"
+
+
+def _insert_applications(connection: Connection, context: CallContext, tree: Tree, who: Actor, records: list[dict],
+                         enterprise_ids: dict[str, int], now: datetime, result: IntakeResult) -> None:
+    call = context.call
+    in_call = select(Application.enterprise_id, Application.id).where(Application.call_id == call.id)
+    existing = dict(connection.execute(in_call).all())
+    fresh = [r for r in {enterprise_ids[r["uscc"]]: r for r in records}.values() if enterprise_ids[r["uscc"]] not in existing]
+    before = connection.execute(select(func.coalesce(func.max(Application.id), 0))).scalar()
+    prefix, base = _ref_prefix(call.id, call.year), len(existing)
+    rows = [{
+        "ref": f"{prefix}{offset:06d}", "call_id": call.id, "enterprise_id": enterprise_ids[record["uscc"]],
+        "jurisdiction_code": record["jurisdiction_code"], "level": record["entry_level"],
+        "review_jurisdiction_code": tree.reviewer_at(record["jurisdiction_code"], record["entry_level"]),
+        "status": ApplicationStatus.pending, "version": 1, "score": None, "category": record.get("category"),
+        "eligible": record.get("eligible"), "facts": record.get("facts") or {}, "submitted_at": now, "updated_at": now,
+    } for offset, record in enumerate(fresh, start=base + 1)]
+    ids = dict(existing)
+    if rows:
+        connection.execute(Application.__table__.insert(), rows)
+        ids.update(connection.execute(in_call.where(Application.id > before)).all())
+        _log_submissions(connection, call.id, before, who, now)
+        for level in sorted({r["level"] for r in rows}):
+            codes = {r["review_jurisdiction_code"] for r in rows if r["level"] == level}
+            open_windows(connection, call, context.step(level), codes, call.opens_at, tree, entry_level_opens(call))
+    result.created, result.existing = len(rows), len(existing)
+    result.applications = {r["uscc"]: ids[enterprise_ids[r["uscc"]]] for r in records}
+
+
+def _log_submissions(connection: Connection, call_id: str, after_id: int, who: Actor, now: datetime) -> None:
+    """One 'submit' transition per application just inserted (INSERT … SELECT, no row trip through Python)."""
+    a = Application.__table__
+    t = Transition.__table__
+    values = select(   # typed literals: PostgreSQL will not put a varchar into an enum column of INSERT … SELECT
+        a.c.id, literal(now, t.c.at.type), literal(who.username), literal(who.role, t.c.role.type),
+        literal(who.jurisdiction_code), literal("submit"), a.c.level, literal(ApplicationStatus.pending, t.c.to_status.type),
+        literal(f"submit:{call_id}"),
+    ).where(a.c.call_id == call_id, a.c.id > after_id)
+    connection.execute(t.insert().from_select(
+        ["application_id", "at", "actor", "role", "jurisdiction_code", "action", "to_level", "to_status", "step_key"], values))
+
+
+__all__ = ["IntakeResult", "InvalidRecords", "Problem", "check_records", "create_applications"]

@@ -1,0 +1,1 @@
+"""People (用户): bureau and applicant users, who may act, where and for whom."""

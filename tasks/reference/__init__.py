@@ -1,0 +1,1 @@
+"""Reference data: programme profiles, the jurisdiction tree, calls and routing of applications."""

@@ -1,0 +1,74 @@
+"""Writing to the deadline registry: set-based, idempotent by key."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.engine import Connection
+
+from models.deadline import Deadline, DeadlineState
+from models.clock import clock
+from tasks.review.moves import chunks
+
+
+def register_deadlines(connection: Connection, specs: list[dict]) -> int:
+    """Insert deadlines whose key is new; move ``due_at``/``title`` of keys still open.
+
+    Each spec: key, kind, title, due_at, jurisdiction_code, and optionally enterprise_id,
+    call_id, subject. Returns the number of new rows.
+    """
+    if not specs:
+        return 0
+    by_key = {spec["key"]: spec for spec in specs}
+    existing: dict[str, tuple] = {}
+    for keys in chunks(list(by_key)):
+        rows = connection.execute(
+            select(Deadline.key, Deadline.state, Deadline.due_at, Deadline.title).where(Deadline.key.in_(keys))
+        )
+        existing.update({row.key: row for row in rows})
+    now = clock.now()
+    new = [
+        {"enterprise_id": None, "call_id": None, "subject": None, **spec, "state": DeadlineState.open, "created_at": now}
+        for key, spec in by_key.items()
+        if key not in existing
+    ]
+    moved = [
+        {"k": key, "due": spec["due_at"], "t": spec["title"]}
+        for key, spec in by_key.items()
+        if key in existing
+        and existing[key].state == DeadlineState.open
+        and (existing[key].due_at != spec["due_at"] or existing[key].title != spec["title"])
+    ]
+    if new:
+        connection.execute(Deadline.__table__.insert(), new)
+    if moved:
+        connection.execute(
+            update(Deadline.__table__)
+            .where(Deadline.__table__.c.key == bindparam("k"))
+            .values(due_at=bindparam("due"), title=bindparam("t")),
+            moved,
+        )
+    return len(new)
+
+
+def close_deadlines(connection: Connection, keys: list[str], state: DeadlineState = DeadlineState.met,
+                    at: datetime | None = None) -> int:
+    """Mark open deadlines met (or cancelled); already-closed ones are left as they are."""
+    total = 0
+    for chunk in chunks(keys):
+        total += connection.execute(
+            update(Deadline)
+            .where(Deadline.key.in_(chunk), Deadline.state == DeadlineState.open)
+            .values(state=state, closed_at=at or clock.now())
+        ).rowcount
+    return total
+
+
+def mark_missed(connection: Connection, now: datetime | None = None) -> int:
+    """Every open deadline whose time has passed becomes missed (one statement)."""
+    now = now or clock.now()
+    return connection.execute(
+        update(Deadline).where(Deadline.state == DeadlineState.open, Deadline.due_at < now)
+        .values(state=DeadlineState.missed, closed_at=now)
+    ).rowcount
