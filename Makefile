@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksu
 export PREFECT_SERVER_ANALYTICS_ENABLED := false
 export PREFECT_HOME ?= $(CURDIR)/var/prefect
 
-.PHONY: install demo test test-postgres migration bench lock clean
+.PHONY: install demo lint test test-postgres migration bench lock clean
 
 install: $(STAMP)
 
@@ -24,7 +24,12 @@ demo: install
 	mkdir -p "$(PREFECT_HOME)"
 	$(BIN)/srdi demo
 
-test: install
+# Style (ruff, rules in pyproject.toml) and the layer contract (import-linter): nothing imports upward.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+test: install lint
 	mkdir -p "$(PREFECT_HOME)"
 	$(BIN)/python -m pytest -q
 

@@ -26,9 +26,9 @@ from sqlmodel import SQLModel  # noqa: E402
 import models  # noqa: E402,F401
 from models.db import make_engine  # noqa: E402
 from models.funding import Payment  # noqa: E402
-from tasks.funding.disbursement import run_disbursement  # noqa: E402
 from srdi.demo.funding_round import approve_demo_plan, beijing_time, review_and_continue  # noqa: E402
 from srdi.demo.funding_seed import create_key_enterprises  # noqa: E402
+from tasks.funding.disbursement import run_disbursement  # noqa: E402
 from tasks.reference.jurisdictions import load_jurisdictions  # noqa: E402
 
 PROVINCES = {"110000": "北京", "120000": "天津", "130000": "河北", "510000": "四川"}

@@ -28,18 +28,18 @@ from sqlmodel import Session, SQLModel  # noqa: E402
 
 import models  # noqa: E402,F401
 from models.application import Application  # noqa: E402
+from models.clock import SHANGHAI, clock  # noqa: E402
 from models.db import make_engine  # noqa: E402
 from models.eligibility import EligibilityVerdict  # noqa: E402
 from models.enterprise import Enterprise, EnterpriseFinancialYear  # noqa: E402
 from models.enums import ApplicationStatus, ReviewLevel, Role  # noqa: E402
 from models.transition import Transition  # noqa: E402
-from models.clock import SHANGHAI, clock  # noqa: E402
-from tasks.reference.calls import open_call  # noqa: E402
+from srdi.demo.sample_workbook import write_sample_workbook  # noqa: E402
 from tasks.eligibility.metrics import Subject  # noqa: E402
 from tasks.eligibility.rules import Background, Compiled, evaluate  # noqa: E402
-from tasks.intake.workbook_import import import_applications, validate_file  # noqa: E402
-from srdi.demo.sample_workbook import write_sample_workbook  # noqa: E402
 from tasks.intake.sheet import read_sheet  # noqa: E402
+from tasks.intake.workbook_import import import_applications, validate_file  # noqa: E402
+from tasks.reference.calls import open_call  # noqa: E402
 from tasks.reference.jurisdictions import load_jurisdictions  # noqa: E402
 
 PROGRAMME = "hebei-provincial-srdi"
@@ -58,8 +58,8 @@ def _database(url: str | None, workdir: Path, name: str):
 
 def _baseline(engine, call, sample: Path, rows: int) -> float:
     """Seconds to write ``rows`` validated rows one at a time through the ORM (one commit each)."""
-    from tasks.reference.calls import get_profile
     from tasks.eligibility.engine import derived_facts
+    from tasks.reference.calls import get_profile
 
     sheet = read_sheet(sample)
     sheet.rows = sheet.rows[:rows]

@@ -28,6 +28,8 @@ from sqlalchemy import select  # noqa: E402
 from sqlmodel import SQLModel  # noqa: E402
 
 import models  # noqa: E402,F401
+from models.calendar import statutory_calendar  # noqa: E402
+from models.clock import SHANGHAI, clock  # noqa: E402
 from models.db import make_engine  # noqa: E402
 from models.enums import JurisdictionLevel  # noqa: E402
 from models.jurisdiction import Bureau, Jurisdiction, User  # noqa: E402
@@ -36,10 +38,8 @@ from notifications.config import SmtpConfig  # noqa: E402
 from notifications.mime import mime_bytes  # noqa: E402
 from notifications.sender import send_queued  # noqa: E402
 from notifications.smtp_sink import free_port  # noqa: E402
-from models.calendar import statutory_calendar  # noqa: E402
-from models.clock import SHANGHAI, clock  # noqa: E402
-from tasks.reminders.deadlines import register_deadlines  # noqa: E402
 from tasks.reference.jurisdictions import load_jurisdictions  # noqa: E402
+from tasks.reminders.deadlines import register_deadlines  # noqa: E402
 from tasks.reminders.sweep import sweep  # noqa: E402
 
 TARGET_SECONDS = 20.0

@@ -45,14 +45,14 @@ from stdnum.cn import uscc as stdnum_uscc  # noqa: E402
 
 import models  # noqa: E402,F401
 from models import Application, Jurisdiction, Transition, User  # noqa: E402
+from models.clock import SHANGHAI, clock  # noqa: E402
 from models.db import get_engine  # noqa: E402
 from models.enums import ApplicationStatus, JurisdictionLevel, ReviewLevel, Role  # noqa: E402
-from models.clock import SHANGHAI, clock  # noqa: E402
 from tasks.intake.applications import create_applications  # noqa: E402
-from tasks.reference.calls import open_call  # noqa: E402
-from tasks.review.decisions import DecisionItem, decide, decide_many, resubmit  # noqa: E402
 from tasks.pipeline.due import DUE_STEPS  # noqa: E402
+from tasks.reference.calls import open_call  # noqa: E402
 from tasks.reference.jurisdictions import load_jurisdictions  # noqa: E402
+from tasks.review.decisions import DecisionItem, decide, decide_many, resubmit  # noqa: E402
 
 PROFILE = {
     "id": "bench-national", "name": "基准测试：四级评审", "tier": "little_giant", "jurisdiction": "000000",
@@ -245,11 +245,10 @@ def main() -> None:
     parser.add_argument("--baseline-size", type=int, default=100)
     parser.add_argument("--keep", action="store_true", help="keep the benchmark's database directory")
     args = parser.parse_args()
+    from prefect import flow
     from prefect.settings import temporary_settings
 
     from flows.advance import advance_flow
-
-    from prefect import flow
 
     @flow(name="warm-up")
     def warm_up() -> None:

@@ -15,8 +15,8 @@ from typing import Optional
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
-from models.db import get_engine
 from models.clock import parse_instant
+from models.db import get_engine
 from tasks.funding.disbursement import LeaseLost, Prepared, finish, mark_failed, payment_rows, prepare, write_payments
 
 

@@ -15,12 +15,12 @@ from typing import Optional
 from prefect import flow, get_run_logger
 
 from flows.funds import disburse_tranche
-from models.db import get_engine
 from models.calendar import statutory_calendar
 from models.clock import clock
+from models.db import get_engine
+from tasks.funding.tranches import due_tranches
 from tasks.pipeline.blocks import clear_block, record_block
 from tasks.pipeline.due import describe
-from tasks.funding.tranches import due_tranches
 
 STEP = "disburse-tranche"
 LABEL = "按期拨付"

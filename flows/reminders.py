@@ -10,10 +10,10 @@ from __future__ import annotations
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NONE
 
-from models.errors import SrdiError
-from notifications.sender import send_queued
 from models.calendar import statutory_calendar
 from models.clock import clock
+from models.errors import SrdiError
+from notifications.sender import send_queued
 from tasks.reminders.sweep import sweep
 
 

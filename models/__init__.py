@@ -22,9 +22,9 @@ from models.performance import (
 )
 from models.programme import Call, Programme
 from models.recognition import Recognition
-from models.review import LevelWindow
 from models.reminder import Reminder
 from models.rereview import ReReviewCase
+from models.review import LevelWindow
 from models.sanction import Sanction
 from models.transition import Transition
 

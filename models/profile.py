@@ -17,12 +17,12 @@ from typing import Literal, Optional
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from models.clock import SHANGHAI, aware, local
 from models.enums import JurisdictionLevel, ReviewLevel
 from models.errors import SrdiError
 from models.reminder_policy import ReminderPolicy
 from models.rules import EligibilityRules
 from models.validation_errors import describe_error
-from models.clock import SHANGHAI, aware, local
 
 DayUnit = Literal["working_days", "natural_days"]
 
@@ -296,9 +296,9 @@ class Profile(Strict):
         if self.route[-1].optional:
             raise ValueError(f"@route.{len(levels) - 1}.optional: 最后一级作出决定，不能为可选")
         if self.notice and self.notice.publisher not in levels:
-            raise ValueError(f"@notice.publisher: 发布公示的层级应在审核路径 {[l.value for l in levels]} 中，实际为 {self.notice.publisher.value}")
+            raise ValueError(f"@notice.publisher: 发布公示的层级应在审核路径 {[level.value for level in levels]} 中，实际为 {self.notice.publisher.value}")
         if self.validity and self.validity.re_review:
-            stray = [l.value for l in self.validity.re_review.route if l not in levels]
+            stray = [level.value for level in self.validity.re_review.route if level not in levels]
             if stray:
                 raise ValueError(f"@validity.re_review.route: 复核层级应在审核路径中，多出 {stray}")
         bands = set(self.eligibility.band_ids()) if self.eligibility else set()

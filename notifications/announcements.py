@@ -14,13 +14,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from models.clock import clock, local
 from models.enterprise import Enterprise
 from models.errors import NotFound
 from models.jurisdiction import Bureau, Jurisdiction
 from models.notice import Notice, NoticeEntry, NoticeEntryStatus
 from models.programme import Call
 from notifications.render import render_template
-from models.clock import clock, local
 
 UNIT_LABELS = {"working_days": "个工作日", "natural_days": "天"}
 

@@ -12,8 +12,8 @@ import base64
 import hashlib
 from email.utils import format_datetime, formataddr
 
-from notifications.config import SmtpConfig
 from models.clock import local
+from notifications.config import SmtpConfig
 
 CRLF = "\r\n"
 

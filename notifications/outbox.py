@@ -16,8 +16,8 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 
-from models.outbox import MailState, OutgoingMail
 from models.clock import clock
+from models.outbox import MailState, OutgoingMail
 
 CHUNK = 500
 LEASE = timedelta(minutes=10)

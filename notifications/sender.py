@@ -24,12 +24,12 @@ from functools import lru_cache
 import aiosmtplib
 from sqlalchemy.engine import Engine, Row
 
+from models.clock import clock
 from models.db import get_engine
 from models.outbox import MailState
 from notifications.config import SmtpConfig
 from notifications.mime import mime_bytes
 from notifications.outbox import Outcome, claim_due, record_outcomes, release
-from models.clock import clock
 
 BATCH = 200
 

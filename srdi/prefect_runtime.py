@@ -193,7 +193,6 @@ def wait_until_recorded(api_url: str, timeout: float = 120.0) -> bool:
     The task-run recorder works from an in-memory queue that nothing reports on, so "done" is: no
     task run left unfinished and no new one for longer than the recorder's flush interval."""
     import httpx
-
     from prefect.settings import get_current_settings
 
     quiet_for = get_current_settings().server.services.task_run_recorder.flush_interval + 0.5

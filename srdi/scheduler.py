@@ -35,13 +35,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 
+from models.calendar import CalendarYearMissing, statutory_calendar
+from models.clock import SHANGHAI, clock, local
 from models.db import get_engine
 from models.errors import SrdiError
 from models.operations import JobRun, JobStatus, ScheduledJob
-from notifications.outbox import insert_new
-from models.calendar import CalendarYearMissing, statutory_calendar
-from models.clock import SHANGHAI, clock, local
 from models.settings import setting
+from notifications.outbox import insert_new
 
 log = logging.getLogger("srdi.scheduler")
 

@@ -17,9 +17,9 @@ import signal
 import threading
 from typing import Any
 
-from srdi import scheduler as embedded
 from models.clock import clock, local
 from models.settings import setting
+from srdi import scheduler as embedded
 
 log = logging.getLogger("srdi.serve")
 DEFAULT_CONSOLE = "srdi.web.app:create_app"

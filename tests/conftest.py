@@ -22,8 +22,9 @@ from sqlalchemy.engine import make_url
 from sqlmodel import Session, SQLModel
 
 import models  # noqa: F401  (registers every table)
+from models.clock import SHANGHAI
+from models.clock import clock as the_clock
 from models.db import make_engine
-from models.clock import SHANGHAI, clock as the_clock
 from tasks.reference.jurisdictions import load_jurisdictions
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")

@@ -4,8 +4,8 @@ from datetime import datetime, timedelta
 
 from sqlmodel import select
 
-from models.deadline import Deadline, DeadlineState
 from models.clock import SHANGHAI
+from models.deadline import Deadline, DeadlineState
 from tasks.reminders.deadlines import close_deadlines, mark_missed, register_deadlines
 
 

@@ -13,14 +13,14 @@ import pytest
 import yaml
 from sqlalchemy import select
 
+from models.calendar import StatutoryCalendar
+from models.clock import SHANGHAI
 from models.enums import ReviewLevel
 from models.jurisdiction import Jurisdiction
 from models.metrics import METRICS
 from models.profile import DeadlineRule, ProfileError, parse_profile
 from models.programme import Programme
 from models.rules import Bands, Criterion, walk
-from models.calendar import StatutoryCalendar
-from models.clock import SHANGHAI
 from models.settings import settings
 from tasks.reference.programmes import get_profile, load_all, sync_programmes
 

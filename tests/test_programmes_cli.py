@@ -10,8 +10,8 @@ from pathlib import Path
 import yaml
 from typer.testing import CliRunner
 
-from srdi.cli.main import app
 from models.settings import settings
+from srdi.cli.main import app
 
 runner = CliRunner()
 

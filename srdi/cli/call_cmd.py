@@ -6,9 +6,9 @@ from typing import Optional
 
 import typer
 
+from models.clock import clock, local
 from models.db import get_engine
 from srdi.cli.output import JSON_OPTION, emit, one_of, parse_when, table
-from models.clock import clock, local
 from tasks.reference.calls import CALL_KINDS, open_call, open_calls
 
 app = typer.Typer(help="申报批次：开启、查看", no_args_is_help=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+
 import typer
 
 from srdi.cli.output import JSON_OPTION, emit

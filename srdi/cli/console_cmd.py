@@ -8,12 +8,12 @@ from typing import Optional
 import typer
 from sqlalchemy import select, update
 
+from models.clock import clock
 from models.db import session_scope
 from models.enums import Role
 from models.errors import NotFound
 from models.jurisdiction import Jurisdiction, User
 from srdi.cli.output import JSON_OPTION, emit, one_of, table
-from models.clock import clock
 from srdi.web.passwords import check_strength, hash_password
 from tasks.people.users import add_user
 

@@ -13,11 +13,11 @@ from typing import Optional
 
 import typer
 
+from models.clock import clock, local, parse_instant
 from models.db import get_engine
 from models.errors import RuleViolation
 from models.funding_plan import OpinionStage, VersionKind
 from srdi.cli.output import JSON_OPTION, emit, one_of, table
-from models.clock import clock, local, parse_instant
 
 app = typer.Typer(help="资金：实施方案、绩效考核与分年度拨付（重点“小巨人”）", no_args_is_help=True)
 
@@ -136,8 +136,8 @@ def report(province: str = PROVINCE, tranche: int = typer.Option(..., "--tranche
 def review(province: str = PROVINCE, year: int = typer.Option(..., "--year", min=1, help="实施期第几年"),
            batch: Optional[int] = BATCH, at: Optional[str] = AT, as_json: bool = JSON_OPTION) -> None:
     """Score and grade every active recipient's 目标表 for one implementation year."""
-    from tasks.funding.plan import find_plan
     from tasks.funding.performance import review_year
+    from tasks.funding.plan import find_plan
 
     with get_engine().begin() as connection:
         plan = find_plan(connection, province, batch)

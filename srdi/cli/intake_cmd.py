@@ -8,8 +8,8 @@ from typing import Optional
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from srdi.cli.output import JSON_OPTION, console, emit, table
 from models.clock import clock
+from srdi.cli.output import JSON_OPTION, console, emit, table
 
 app = typer.Typer(help="申报数据导入：下载模板、导入申报工作簿（.xlsx/.csv）", no_args_is_help=True)
 
@@ -25,8 +25,8 @@ def template(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Write an empty workbook with the programme's headers and a sheet of instructions."""
-    from tasks.reference.calls import get_profile
     from tasks.intake.template import template_columns, write_template
+    from tasks.reference.calls import get_profile
 
     profile = get_profile(programme)
     year = year or clock.today().year

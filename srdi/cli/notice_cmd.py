@@ -7,10 +7,10 @@ from typing import Optional
 import typer
 from sqlalchemy import select
 
+from models.clock import local
 from models.db import get_engine
 from models.notice import Notice
 from srdi.cli.output import JSON_OPTION, emit, one_of, table
-from models.clock import local
 
 app = typer.Typer(help="公示：开启、期满认定、查看、登记与处理异议", no_args_is_help=True)
 

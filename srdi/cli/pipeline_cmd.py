@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from srdi.cli.output import JSON_OPTION, emit
 from models.clock import clock
+from srdi.cli.output import JSON_OPTION, emit
 from tasks.reports.labels import outcome_text
 
 app = typer.Typer(help="流程：推进到期步骤、结束某一级审核", no_args_is_help=True)

@@ -160,7 +160,7 @@ def check(file: Path = typer.Argument(..., metavar="FILE", help="项目规则文
     except ProfileError as exc:
         if as_json:
             emit({"file": str(file), "ok": False, "error": str(exc)}, True, lambda _d: None)
-            raise typer.Exit(1)
+            raise typer.Exit(1) from None
         _fail(str(exc))
     emit(
         {"file": str(file), "ok": True, "id": loaded.profile.id, "sha256": loaded.sha256},

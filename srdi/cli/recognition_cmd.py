@@ -23,9 +23,9 @@ def list_(programme: Optional[str] = typer.Option(None, "--programme", help="项
           status: Optional[str] = typer.Option(None, "--status", help="active / revoked / expired"),
           uscc: Optional[str] = typer.Option(None, "--uscc", help="只看一家企业"), as_json: bool = JSON_OPTION) -> None:
     """认定列表（按证书编号）。"""
-    from tasks.reference.programmes import get_profile
-    from tasks.recognition.titles import list_recognitions
     from tasks.recognition.sanctions import find_enterprise
+    from tasks.recognition.titles import list_recognitions
+    from tasks.reference.programmes import get_profile
 
     one_of(status, STATUS, "认定状态")
     one_of(tier, TIERS, "称号层级")
@@ -100,8 +100,8 @@ def rename(uscc: str = typer.Argument(..., help="统一社会信用代码"),
 def sweep(as_json: bool = JSON_OPTION) -> None:
     """处理到期事项：复核未申请/不合格、更名逾期未备案、认定期满（可重复执行）。"""
     from tasks.recognition.name_change import lapse_unfiled_name_changes
-    from tasks.recognition.titles import expire_recognitions
     from tasks.recognition.rereview import settle_rereviews
+    from tasks.recognition.titles import expire_recognitions
 
     with get_engine().begin() as connection:
         result = {**settle_rereviews(connection), **lapse_unfiled_name_changes(connection), **expire_recognitions(connection)}

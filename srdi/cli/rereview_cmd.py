@@ -6,9 +6,9 @@ from datetime import datetime, time
 
 import typer
 
+from models.clock import SHANGHAI, parse_instant
 from models.db import get_engine
 from srdi.cli.output import JSON_OPTION, UsageError, emit, table
-from models.clock import SHANGHAI, parse_instant
 
 app = typer.Typer(help="复核：开启复核批次、查看复核名单", no_args_is_help=True)
 
@@ -44,8 +44,8 @@ def show(programme: str = typer.Option(..., "--programme"), year: int = typer.Op
          as_json: bool = JSON_OPTION) -> None:
     """查看复核名单及各企业进展。"""
     from models.errors import NotFound
-    from tasks.reference.calls import call_id_for, get_call
     from tasks.recognition.rereview import rereview_cases
+    from tasks.reference.calls import call_id_for, get_call
 
     call_id = call_id_for(programme, year, kind="re_review")
     with get_engine().connect() as connection:

@@ -10,8 +10,11 @@ import typer
 from models.db import get_engine
 from models.enums import ReviewLevel
 from srdi.cli.output import JSON_OPTION, UsageError, emit
-from tasks.review.decisions import Decision, Outcome, decide as decide_one, resubmit as resubmit_one, withdraw as withdraw_one
 from tasks.reports.labels import status_label
+from tasks.review.decisions import Decision, Outcome
+from tasks.review.decisions import decide as decide_one
+from tasks.review.decisions import resubmit as resubmit_one
+from tasks.review.decisions import withdraw as withdraw_one
 
 app = typer.Typer(help="审核：作出决定、重新提交、撤回", no_args_is_help=True)
 

@@ -6,10 +6,10 @@ from typing import Optional
 
 import typer
 
+from models.clock import local
 from models.db import get_engine
 from models.enums import ApplicationStatus, ReviewLevel
 from srdi.cli.output import JSON_OPTION, emit, table
-from models.clock import local
 from tasks.reports.labels import STATUS_LABELS, outcome_text
 from tasks.reports.progress import call_status, overview
 

@@ -16,7 +16,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable
 
 from srdi.demo.setup import DemoRefused, configured_database, prepare_home
 
@@ -67,13 +67,13 @@ def run_demo(base_dir: Path = Path("var/demo"), enterprises: int = 300, echo: Ca
 
 def _run(base_dir: Path, url: str, own_database: bool, enterprises: int, echo: Callable[[str], None], seed: int) -> DemoReport:
     from models.db import make_engine
-    from srdi.demo.mail_room import DemoMailbox
+    from srdi.demo.funding_round import run_funding_demo
     from srdi.demo.hebei_round import run_hebei_round
+    from srdi.demo.mail_room import DemoMailbox
     from srdi.demo.national_round import run_national_round
     from srdi.demo.report import collect, write_exports
     from srdi.demo.setup import add_reviewers, choose_places, create_database
     from srdi.demo.steps import Pipeline
-    from srdi.demo.funding_round import run_funding_demo
 
     report = DemoReport(base_dir, url, own_database)
     upgraded = create_database(url)

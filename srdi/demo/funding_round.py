@@ -18,16 +18,16 @@ from typing import Callable, Optional
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from models.clock import SHANGHAI
+from models.funding import FundingRecipient, RecipientStatus
 from models.funding_plan import OpinionStage, PlanStatus, VersionKind
 from models.performance import ContinuationList, PerformanceReview
-from models.funding import FundingRecipient, RecipientStatus
-from models.clock import SHANGHAI
-from tasks.funding.disbursement import run_disbursement
-from tasks.funding.plan import approve_plan, get_plan, open_plan, record_opinion, submit_version
-from tasks.funding.rules import funding_profile
 from srdi.demo.funding_seed import create_key_enterprises, make_uscc
+from tasks.funding.disbursement import run_disbursement
 from tasks.funding.payments import funds_status, report_allocation_plan
 from tasks.funding.performance import record_actuals, record_targets, review_year
+from tasks.funding.plan import approve_plan, get_plan, open_plan, record_opinion, submit_version
+from tasks.funding.rules import funding_profile
 from tasks.funding.tranches import record_continuation_list
 
 PROVINCES = {"110000": "北京", "120000": "天津"}

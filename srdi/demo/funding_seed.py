@@ -10,13 +10,13 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 from stdnum.cn import uscc as stdnum_uscc
 
+from models.clock import clock
 from models.enterprise import Enterprise
 from models.enums import EnterpriseSize, JurisdictionLevel
 from models.errors import NotFound
 from models.jurisdiction import Jurisdiction
 from models.programme import Programme
 from models.recognition import Recognition, RecognitionStatus
-from models.clock import clock
 from tasks.funding.plan_checks import LITTLE_GIANT_TIER
 from tasks.insert_once import insert_new
 

@@ -18,20 +18,20 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from models.application import Application
+from models.calendar import statutory_calendar
+from models.clock import SHANGHAI, clock, local
 from models.enterprise import Enterprise
 from models.enums import ApplicationStatus
 from models.notice import Notice
 from models.transition import Transition
 from srdi.demo.mail_room import DemoMailbox
-from models.calendar import statutory_calendar
-from models.clock import SHANGHAI, clock, local
+from srdi.demo.sample_workbook import write_sample_workbook
 from srdi.demo.setup import HEBEI, People, add_applicant
 from srdi.demo.steps import Echo, Pipeline, judge_desk, pending, windows
+from tasks.intake.workbook_import import import_applications
+from tasks.notice.objections import record_objection, resolve_objection
 from tasks.reference.calls import open_call
 from tasks.review.decisions import decide, resubmit
-from tasks.intake.workbook_import import import_applications
-from srdi.demo.sample_workbook import write_sample_workbook
-from tasks.notice.objections import record_objection, resolve_objection
 
 PROGRAMME, YEAR = "hebei-provincial-srdi", 2026
 OPENS = datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)

@@ -13,16 +13,16 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from models.application import Application
+from models.clock import SHANGHAI, clock, local
 from models.enterprise import Enterprise, EnterpriseFinancialYear
 from models.enums import ApplicationStatus
 from models.notice import Notice
 from srdi.demo.mail_room import DemoMailbox
-from models.clock import SHANGHAI, clock, local
 from srdi.demo.setup import HEBEI, MINISTRY, People
 from srdi.demo.steps import Echo, Pipeline, judge_desk, pending
+from tasks.eligibility.engine import run_eligibility
 from tasks.intake.applications import create_applications
 from tasks.reference.calls import open_call
-from tasks.eligibility.engine import run_eligibility
 
 PROGRAMME, YEAR = "national-little-giant", 2026
 OPENS = datetime(2026, 4, 20, 9, 0, tzinfo=SHANGHAI)

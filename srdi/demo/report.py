@@ -14,9 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine, make_url
 
 from models.notice import Notice
-from tasks.reports.summary_tables import notice_list, recommendation_summary
 from tasks.reports.labels import status_label
 from tasks.reports.progress import call_status
+from tasks.reports.summary_tables import notice_list, recommendation_summary
 
 LEVEL_LABELS = {"county": "区县", "municipal": "市级", "provincial": "省级", "ministry": "部级"}
 
@@ -93,7 +93,7 @@ def narrative(report) -> list[str]:
             f"；省厅推荐 {n.decisions[('provincial', 'recommend')]}、"
             f"名额外 {n.quota_cut}；部里同意 {n.decisions[('ministry', 'recommend')]}、不予通过 {n.decisions[('ministry', 'reject')]}；"
             f"公示 {n.listed} 家 → 认定 {n.recognised} 家。")
-    lines.append(f"资金：" + "；".join(f"{p['title']} 实施中 {p['recipients'].get('active', 0)}、停止支持 "
+    lines.append("资金：" + "；".join(f"{p['title']} 实施中 {p['recipients'].get('active', 0)}、停止支持 "
                                      f"{p['recipients'].get('discontinued', 0)}" for p in report.funding.plans)
                  + "；" + "；".join(report.funding.stopped))
     notes = h.notes + (n.notes if n is not None else [])

@@ -22,9 +22,9 @@ from stdnum.cn import uscc as stdnum_uscc
 from models.enums import JurisdictionLevel
 from models.metrics import get_metric
 from models.profile import Profile
-from tasks.reference.calls import get_profile
 from tasks.intake.fields import BOARDS, OWNERSHIP, Column
 from tasks.intake.template import template_columns
+from tasks.reference.calls import get_profile
 from tasks.reference.jurisdictions import build_tree, read_national_table
 
 RULES = ("bad_check_char", "main_over_revenue", "negative_assets", "county_outside_city", "duplicate_in_file",
@@ -101,7 +101,7 @@ class _Maker:
         if values[("listing", None)] == "已上市":
             values[("listed_board", None)] = rng.choice(BOARDS)
         self._figures(values, columns)
-        for column, year in columns:
+        for column, _year in columns:
             if column.target == "fact" and (column.key, None) not in values:
                 values[(column.key, None)] = self._fact(column)
         return values

@@ -91,11 +91,11 @@ def clear_home(base_dir: Path) -> None:
 def refuse_database_in_use(url: str) -> None:
     """Raise DemoRefused unless ``url`` is a database srdi can share with the flows and that holds
     no programme data yet (missing, empty, or only migrated with reference data)."""
-    from srdi.migrate import display_url
     from sqlmodel import SQLModel
 
     import models  # noqa: F401  (registers every table)
     from models.db import make_engine
+    from srdi.migrate import display_url
 
     shown = display_url(url)
     parsed = make_url(url)
@@ -152,8 +152,8 @@ def choose_places(connection: Connection) -> People:
 def add_reviewers(engine: Engine, people: People) -> None:
     """One reviewer per county, city, Hebei province and the ministry, each with an e-mail address;
     console passwords for one of each level."""
-    from models.jurisdiction import User
     from models.clock import clock
+    from models.jurisdiction import User
     from srdi.web.passwords import check_strength, hash_password
     from tasks.people.users import add_user
 

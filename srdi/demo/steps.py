@@ -12,10 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 
 from models.application import Application
+from models.clock import clock, local
 from models.eligibility import EligibilityVerdict
 from models.enums import ApplicationStatus
 from models.review import LevelWindow
-from models.clock import clock, local
 from tasks.review.decisions import DecisionItem, decide_many
 
 Echo = Callable[[str], None]

@@ -13,15 +13,14 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from models.application import Application
+from models.calendar import statutory_calendar
+from models.clock import SHANGHAI, clock
 from models.deadline import Deadline, DeadlineState
-from models.enums import ApplicationStatus, ReviewLevel
+from models.enums import ApplicationStatus, JurisdictionLevel, ReviewLevel
 from models.errors import SrdiError
-from models.enums import JurisdictionLevel
 from models.jurisdiction import Jurisdiction
 from models.operations import JobRun, ScheduledJob
 from models.programme import Call
-from models.calendar import statutory_calendar
-from models.clock import SHANGHAI, clock
 from srdi.web.scope import Scope
 from tasks.pipeline.blocks import active_blocks
 

@@ -10,8 +10,8 @@ from urllib.parse import urlencode
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 
-from models.enums import ApplicationStatus, EnterpriseSize, ReviewLevel, Role
 from models.clock import clock, local
+from models.enums import ApplicationStatus, EnterpriseSize, ReviewLevel, Role
 from models.settings import settings
 from tasks.reports.labels import ACTION_LABELS as PIPELINE_ACTION_LABELS
 from tasks.reports.labels import STATUS_LABELS

@@ -20,6 +20,7 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.engine import Connection
 
 from models.application import Application
+from models.clock import clock, local
 from models.eligibility import EligibilityVerdict
 from models.enterprise import Enterprise, EnterpriseFinancialYear
 from models.errors import NotFound
@@ -27,10 +28,9 @@ from models.jurisdiction import MINISTRY_CODE
 from models.programme import Programme
 from models.recognition import Recognition
 from models.rules import Bands, Group
-from models.clock import clock, local
-from tasks.reference.calls import get_call, get_profile
 from tasks.eligibility.metrics import Subject
 from tasks.eligibility.rules import Background, Compiled, combine, encode_figures, evaluate, group_message
+from tasks.reference.calls import get_call, get_profile
 from tasks.review.moves import chunks
 
 YEARS_BACK = 3          # R−3 … R covers every window (近三年 and the base of a growth rate)

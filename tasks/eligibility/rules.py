@@ -20,8 +20,7 @@ from typing import Any, Optional
 
 from models.metrics import get_metric
 from models.rules import Bands, Criterion, EligibilityRules, Exclusion, Group, walk
-from tasks.eligibility.metrics import (Subject, YearValues, as_decimal, clause, comparator, fmt, scope_text,
-                                       window_values, window_years)
+from tasks.eligibility.metrics import Subject, YearValues, as_decimal, clause, comparator, fmt, scope_text, window_values, window_years
 from tasks.intake.fields import BOARD_CHOICES
 
 GROUP_WORDS = {"all_of": "全部满足", "any_of": "满足其一", "k_of_n": "满足其中{k}项"}

@@ -20,9 +20,9 @@ from openpyxl.styles import Font
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from models.clock import local
 from models.funding import FundingRecipient, FundTranche, Payment
 from models.funding_plan import ImplementationPlan, ItemType, PlatformCategory
-from models.clock import local
 from models.settings import settings
 from tasks.funding.plan_checks import CITE_90, key_enterprise_share_pct, shown_pct
 

@@ -31,18 +31,18 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from models.clock import clock, local
 from models.errors import Conflict, RuleViolation
 from models.funding import DisbursementRun, FundTranche, Payment, RunStatus, TrancheStatus
 from models.funding_plan import ImplementationPlan, PlanStatus
 from models.profile import Funding, Profile
-from models.clock import clock, local
 from models.settings import setting
 from tasks.funding.allocation_workbook import default_directory, workbook_path, write_allocation_workbook
-from tasks.funding.plan_checks import CITE_90, key_enterprise_share_pct, shown_pct
 from tasks.funding.plan import find_plan, profile_for
+from tasks.funding.plan_checks import CITE_90, key_enterprise_share_pct, shown_pct
 from tasks.funding.rules import funding_of
-from tasks.insert_once import insert_new
 from tasks.funding.tranches import Entitlement, TrancheDecision, decide_tranche, discontinue, get_tranche, record_receipt
+from tasks.insert_once import insert_new
 
 CHUNK = 500
 LEASE_SECONDS = 120      # SRDI_DISBURSEMENT_LEASE_SECONDS; a chunk takes milliseconds, Prefect's stalls seconds

@@ -16,6 +16,7 @@ from typing import Optional
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
+from models.clock import clock
 from models.deadline import Deadline, DeadlineState
 from models.errors import NotFound, RuleViolation
 from models.funding import (
@@ -29,10 +30,9 @@ from models.funding import (
     TrancheStatus,
 )
 from models.funding_plan import ImplementationPlan
-from models.clock import clock
-from tasks.reminders.deadlines import close_deadlines
 from tasks.funding.plan import find_plan
 from tasks.funding.tranches import allocation_deadline_key, get_tranche
+from tasks.reminders.deadlines import close_deadlines
 
 
 def report_allocation_plan(connection: Connection, province_code: str, tranche_index: int, *, batch: Optional[int] = None,

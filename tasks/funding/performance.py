@@ -19,11 +19,11 @@ from typing import Iterable, Optional
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
+from models.clock import clock, local
 from models.errors import NotFound, RuleViolation
 from models.funding import FundingRecipient, FundTranche, Payment, RecipientStatus
 from models.funding_plan import PlanStatus
 from models.performance import Direction, GradeSource, PerformanceActual, PerformanceReview, PerformanceTarget
-from models.clock import clock, local
 from tasks.funding.plan import get_plan, profile_for
 from tasks.funding.rules import IndicatorRule, PerformanceRules, check_consistent, funding_of, performance_rules
 from tasks.insert_once import insert_new

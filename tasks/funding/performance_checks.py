@@ -18,17 +18,17 @@ from typing import Iterable, Literal, Optional
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
+from models.clock import clock
 from models.deadline import DeadlineState
 from models.errors import NotFound, RuleViolation
 from models.funding import FundingRecipient, RecipientStatus
 from models.funding_plan import ItemType, PlatformCategory
 from models.performance import PerformanceActual, ProvincialTargetValue, Rectification, RectificationStatus
-from models.clock import clock
-from tasks.reminders.deadlines import close_deadlines, register_deadlines
+from tasks.funding.performance import year_window
 from tasks.funding.plan import get_plan
 from tasks.funding.rules import PerformanceRules, performance_rules
 from tasks.insert_once import insert_new
-from tasks.funding.performance import year_window
+from tasks.reminders.deadlines import close_deadlines, register_deadlines
 
 PCT = Decimal("0.01")
 CITE_COVERAGE = "合规性审核意见预通知 二(二)3（应100%覆盖国家级专精特新“小巨人”企业）"

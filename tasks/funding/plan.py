@@ -15,6 +15,8 @@ from typing import Iterable, Optional
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
+from models.clock import SHANGHAI, aware, clock, local
+from models.enums import JurisdictionLevel
 from models.errors import Conflict, NotFound, RuleViolation
 from models.funding import FundingRecipient, RecipientStatus
 from models.funding_plan import (
@@ -29,9 +31,7 @@ from models.funding_plan import (
     WorkArrangementStatus,
 )
 from models.jurisdiction import Jurisdiction
-from models.enums import JurisdictionLevel
 from models.profile import Profile
-from models.clock import SHANGHAI, aware, clock, local
 from tasks.funding.plan_checks import PlanRejected, check_list
 from tasks.funding.rules import funding_of, funding_profile
 from tasks.insert_once import insert_new

@@ -18,16 +18,16 @@ from typing import Iterable, Optional
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 
+from models.clock import SHANGHAI, clock, local
 from models.deadline import DeadlineState
 from models.errors import NotFound, RuleViolation
 from models.funding import FundingRecipient, FundTranche, RecipientStatus, TrancheStatus
 from models.funding_plan import ImplementationPlan, ItemType, PlanStatus, PlatformCategory
 from models.performance import ContinuationEntry, ContinuationList, PerformanceReview
 from models.profile import Funding, Profile
-from models.clock import SHANGHAI, clock, local
-from tasks.reminders.deadlines import close_deadlines, register_deadlines
 from tasks.funding.rules import funding_of, grade_factor
 from tasks.insert_once import insert_new
+from tasks.reminders.deadlines import close_deadlines, register_deadlines
 
 WAN = Decimal("0.0001")
 END_OF_DAY = time(23, 59, 59)

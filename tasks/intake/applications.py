@@ -19,10 +19,10 @@ from models.enterprise import Enterprise, EnterpriseFinancialYear
 from models.enums import ApplicationStatus
 from models.errors import RuleViolation
 from models.transition import Transition
-from tasks.reference.calls import CallContext, call_context
 from tasks.intake.records import Problem, resolve_actor, validate_records
-from tasks.review.moves import Actor, chunks
+from tasks.reference.calls import CallContext, call_context
 from tasks.reference.routing import Tree
+from tasks.review.moves import Actor, chunks
 from tasks.review.windows import entry_level_opens, open_windows
 
 ENTERPRISE_FIELDS = ("name", "size", "industry_code", "jurisdiction_code", "registered_on", "listed_board")

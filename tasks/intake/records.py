@@ -11,15 +11,15 @@ from typing import Any, Optional
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from models.clock import local
 from models.enterprise import Enterprise, InvalidUSCC, normalise_uscc
 from models.enums import EnterpriseSize, JurisdictionLevel, ReviewLevel, Role
 from models.errors import Forbidden, NotFound, RuleViolation
 from models.jurisdiction import User
 from models.review import LevelWindow
-from models.clock import local
 from tasks.reference.calls import CallContext
-from tasks.review.moves import Actor, chunks
 from tasks.reference.routing import Tree
+from tasks.review.moves import Actor, chunks
 
 LABELS = {
     "uscc": "统一社会信用代码", "name": "企业名称", "size": "企业规模", "industry_code": "所属行业代码",
@@ -109,7 +109,7 @@ def _entry_level(row: int, value: Any, context: CallContext, problems: list[Prob
         level = ReviewLevel(value)
         index = levels.index(level)
     except ValueError:
-        problems.append(Problem(row, "entry_level", value, f"应为本批次审核路线中的层级 {[l.value for l in levels]}"))
+        problems.append(Problem(row, "entry_level", value, f"应为本批次审核路线中的层级 {[level.value for level in levels]}"))
         return None
     skipped = [step for step in context.levels[:index] if not step.optional]
     if skipped:

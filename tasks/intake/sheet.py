@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any, Iterator, Optional
 
 from models.errors import SrdiError
-from tasks.intake.fields import label_key, resolve_header
 from tasks.intake.cells import clean_text, fold, is_blank
+from tasks.intake.fields import label_key, resolve_header
 
 HEADER_SCAN_ROWS = 15
 SUB_LABELS = {label_key(t) for t in ("是否属于", "具体领域", "具体领域或环节", "是否填补", "国内/国际", "具体企业及创新项目", "是否")}

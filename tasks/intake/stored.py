@@ -11,8 +11,8 @@ from datetime import date
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Optional
 
-from tasks.intake.fields import BY_KEY
 from tasks.intake.cells import show
+from tasks.intake.fields import BY_KEY
 
 if TYPE_CHECKING:
     from tasks.intake.validate import IntakeRecord

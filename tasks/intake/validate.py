@@ -14,16 +14,35 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from typing import Any, Callable, Optional
 
 from models.enterprise import InvalidUSCC, normalise_uscc
-from tasks.intake.fields import (BATCH_CHOICES, BOARD_CHOICES, BY_KEY, ENTERPRISE_COLUMNS, LISTING_CHOICES, SIZE_CHOICES,
-                                 Column, resolve_header)
-from tasks.intake.cells import (CellError, as_text, fold, is_blank, parse_bool, parse_choice, parse_date, parse_decimal,
-                                parse_industry, parse_int, parse_list, show)
+from tasks.intake.cells import (
+    CellError,
+    as_text,
+    fold,
+    is_blank,
+    parse_bool,
+    parse_choice,
+    parse_date,
+    parse_decimal,
+    parse_industry,
+    parse_int,
+    parse_list,
+    show,
+)
+from tasks.intake.fields import (
+    BATCH_CHOICES,
+    BOARD_CHOICES,
+    ENTERPRISE_COLUMNS,
+    LISTING_CHOICES,
+    SIZE_CHOICES,
+    Column,
+    resolve_header,
+)
 from tasks.intake.places import Places
 from tasks.intake.sheet import Sheet
 from tasks.intake.stored import MONEY_PLACES, StoredApplication, differences_from
@@ -263,7 +282,7 @@ class _RowReader:
             if len(found) == 1:
                 return found[0]
             problems.append(Problem(number, city_header, city_text, f"不是{places.scope_name}的市（州）" if not candidates
-                                    else f"对应多个市（州），请在“区（县）”列填写所属区（县）"))
+                                    else "对应多个市（州），请在“区（县）”列填写所属区（县）"))
             return None
         if not county_text:
             if places.has_counties(city):

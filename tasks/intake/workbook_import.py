@@ -19,18 +19,17 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection, Engine
 
 from models.application import Application
+from models.clock import clock
 from models.db import get_engine
 from models.enterprise import Enterprise, EnterpriseFinancialYear
-from models.clock import clock
-from tasks.intake.applications import IntakeResult, InvalidRecords, create_applications
-from tasks.reference.calls import get_call, get_profile
 from tasks.eligibility.engine import EligibilitySummary, run_eligibility
+from tasks.intake.applications import IntakeResult, InvalidRecords, create_applications
 from tasks.intake.error_workbook import write_error_workbook
 from tasks.intake.places import load_places
 from tasks.intake.sheet import Sheet, read_sheet
 from tasks.intake.stored import StoredApplication
-from tasks.intake.validate import (IntakeContext, IntakeRecord, Problem, Validation, _uscc_of, plan_columns,
-                                   validate_sheet)
+from tasks.intake.validate import IntakeContext, IntakeRecord, Problem, Validation, _uscc_of, plan_columns, validate_sheet
+from tasks.reference.calls import get_call, get_profile
 
 Progress = Callable[[str, int, int], None]
 CHUNK = 500

@@ -16,10 +16,10 @@ from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from models.application import Application
+from models.clock import clock, local
 from models.enums import ApplicationStatus
 from models.errors import Conflict, NotFound, RuleViolation
 from models.notice import Notice, NoticeEntry, NoticeEntryStatus, NoticeStatus, Objection, ObjectionStatus
-from models.clock import clock, local
 from tasks.review.moves import bureau_actor, move_applications
 
 OUTCOMES = {"upheld": ObjectionStatus.upheld, "rejected": ObjectionStatus.rejected}

@@ -18,6 +18,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
 from models.application import Application
+from models.calendar import StatutoryCalendar, statutory_calendar
+from models.clock import SHANGHAI, clock, local
 from models.deadline import DeadlineState
 from models.enterprise import Enterprise
 from models.enums import ApplicationStatus, ReviewLevel
@@ -27,13 +29,11 @@ from models.notice import Notice, NoticeEntry, NoticeEntryStatus, NoticeStatus, 
 from models.profile import NoticeRule
 from models.programme import Call
 from models.review import LevelWindow
-from models.calendar import StatutoryCalendar, statutory_calendar
-from models.clock import SHANGHAI, clock, local
+from tasks.recognition.titles import issue_recognitions
 from tasks.reference.calls import call_context, get_profile, open_calls
+from tasks.reference.routing import Tree
 from tasks.reminders.deadlines import close_deadlines, register_deadlines
 from tasks.review.moves import Actor, bureau_actor, chunks, move_applications
-from tasks.recognition.titles import issue_recognitions
-from tasks.reference.routing import Tree
 
 
 def notice_end_date(opening_day: date, rule: NoticeRule, calendar: StatutoryCalendar | None = None) -> date:

@@ -24,12 +24,12 @@ from models.db import get_engine
 from models.errors import Conflict, SrdiError
 from models.notice import Notice, NoticeStatus
 from models.programme import Call
-from tasks.pipeline.blocks import clear_block, record_block
-from tasks.review.level_close import close_due_levels
-from tasks.recognition.name_change import lapse_unfiled_name_changes
 from tasks.notice.publication import close_due_notices, open_due_notices
-from tasks.recognition.titles import expire_recognitions
+from tasks.pipeline.blocks import clear_block, record_block
+from tasks.recognition.name_change import lapse_unfiled_name_changes
 from tasks.recognition.rereview import settle_rereviews
+from tasks.recognition.titles import expire_recognitions
+from tasks.review.level_close import close_due_levels
 
 log = logging.getLogger("srdi.due")
 TRANSIENT = (Conflict, OperationalError)

@@ -18,21 +18,21 @@ from typing import Optional
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
+from models.calendar import statutory_calendar
+from models.clock import clock, local
 from models.deadline import DeadlineState
+from models.enterprise import Enterprise
 from models.enums import Role
 from models.errors import Forbidden, NotFound, RuleViolation
 from models.jurisdiction import User
 from models.name_change import NameChange, NameChangeStatus
 from models.profile import Validity
 from models.recognition import Recognition, RecognitionStatus
-from models.enterprise import Enterprise
-from models.calendar import statutory_calendar
-from models.clock import clock, local
+from tasks.recognition.sanctions import find_enterprise
+from tasks.recognition.titles import end_of_day, revoke_recognitions
 from tasks.reference.calls import get_profile
 from tasks.reminders.deadlines import close_deadlines, register_deadlines
 from tasks.review.moves import bureau_actor, chunks
-from tasks.recognition.titles import end_of_day, revoke_recognitions
-from tasks.recognition.sanctions import find_enterprise
 
 
 def add_months(day: date, months: int) -> date:

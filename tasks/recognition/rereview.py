@@ -21,6 +21,7 @@ from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 
 from models.application import Application
+from models.clock import clock, local
 from models.deadline import DeadlineState
 from models.enterprise import Enterprise
 from models.enums import ApplicationStatus
@@ -28,11 +29,10 @@ from models.errors import NotFound, RuleViolation
 from models.programme import Call
 from models.recognition import Recognition, RecognitionStatus
 from models.rereview import ReReviewCase, ReReviewOutcome
-from models.clock import clock, local
+from tasks.recognition.titles import rereview_key, revoke_recognitions
 from tasks.reference.calls import get_profile, open_call
 from tasks.reminders.deadlines import close_deadlines, register_deadlines
 from tasks.review.moves import bureau_actor, chunks
-from tasks.recognition.titles import rereview_key, revoke_recognitions
 
 ENDED_WITHOUT_RECOGNITION = {
     ApplicationStatus.rejected: "不予推荐",

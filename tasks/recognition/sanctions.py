@@ -13,14 +13,14 @@ from typing import Optional
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
+from models.clock import clock, local
 from models.enterprise import Enterprise, normalise_uscc
 from models.errors import NotFound, RuleViolation
 from models.recognition import Recognition, RecognitionStatus
 from models.sanction import Sanction
-from models.clock import clock, local
+from tasks.recognition.titles import add_years, revoke_recognitions
 from tasks.reference.calls import get_profile
 from tasks.review.moves import bureau_actor, chunks
-from tasks.recognition.titles import add_years, revoke_recognitions
 
 
 def find_enterprise(connection: Connection, uscc: str):

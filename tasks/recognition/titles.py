@@ -14,6 +14,7 @@ from typing import Optional
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection
 
+from models.clock import SHANGHAI, clock, local
 from models.deadline import Deadline, DeadlineState
 from models.enterprise import Enterprise
 from models.errors import NotFound, RuleViolation
@@ -21,7 +22,6 @@ from models.profile import Profile
 from models.programme import Call
 from models.recognition import Recognition, RecognitionStatus
 from models.rereview import ReReviewCase, ReReviewOutcome
-from models.clock import SHANGHAI, clock, local
 from tasks.reference.calls import get_profile
 from tasks.reminders.deadlines import close_deadlines, register_deadlines
 from tasks.review.moves import bureau_actor, chunks

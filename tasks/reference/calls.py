@@ -9,10 +9,10 @@ from typing import Optional
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
+from models.clock import clock, local
 from models.errors import NotFound, RuleViolation
 from models.profile import Level, Profile
 from models.programme import Call, Programme
-from models.clock import clock, local
 from tasks.reference.programmes import get_profile, load_all_files, programme_row
 from tasks.reference.routing import route_levels
 

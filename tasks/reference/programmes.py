@@ -16,10 +16,10 @@ from typing import Optional
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 
+from models.clock import clock
 from models.errors import NotFound
 from models.profile import Profile, ProfileError, parse_profile, profile_paths
 from models.programme import Programme
-from models.clock import clock
 from models.settings import settings
 
 

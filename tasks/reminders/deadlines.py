@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
 
-from models.deadline import Deadline, DeadlineState
 from models.clock import clock
+from models.deadline import Deadline, DeadlineState
 from tasks.review.moves import chunks
 
 

@@ -26,6 +26,8 @@ from pathlib import Path
 from sqlalchemy import String, cast, literal, or_, select, update
 from sqlalchemy.engine import Connection, Engine
 
+from models.calendar import CalendarYearMissing, StatutoryCalendar, statutory_calendar
+from models.clock import SHANGHAI, clock, local
 from models.db import get_engine
 from models.deadline import Deadline, DeadlineState
 from models.enterprise import Enterprise
@@ -35,14 +37,12 @@ from models.profile import ProfileError, load_profile, profile_paths
 from models.programme import Call
 from models.reminder import DUE_DAY, ESCALATION, Reminder, before_stage
 from models.reminder_policy import ReminderPolicy
+from models.settings import settings
 from notifications import recipients as people
 from notifications.config import SmtpConfig
 from notifications.ics import deadline_ics
 from notifications.outbox import cancel_mails, insert_new, queue_mails
 from notifications.render import RECIPIENT, personalise, render_mail
-from models.calendar import CalendarYearMissing, StatutoryCalendar, statutory_calendar
-from models.clock import SHANGHAI, clock, local
-from models.settings import settings
 
 ESCALATION_LOOKBACK = timedelta(days=30)
 DEFAULT_POLICY = ReminderPolicy()

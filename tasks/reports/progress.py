@@ -8,17 +8,17 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.engine import Connection
 
 from models.application import Application
+from models.clock import local
 from models.enterprise import Enterprise
 from models.enums import ApplicationStatus, ReviewLevel
 from models.errors import NotFound
 from models.jurisdiction import Jurisdiction
 from models.review import LevelWindow
 from models.transition import Transition
-from models.clock import local
-from tasks.reference.calls import call_context, open_calls
 from tasks.pipeline.blocks import active_blocks
-from tasks.review.decisions import load_applications
+from tasks.reference.calls import call_context, open_calls
 from tasks.reports.labels import action_label, status_label
+from tasks.review.decisions import load_applications
 
 
 def _path_of(connection: Connection, code: Optional[str]) -> Optional[str]:

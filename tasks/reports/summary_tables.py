@@ -29,9 +29,9 @@ from models.errors import NotFound
 from models.jurisdiction import Jurisdiction
 from models.notice import Notice, NoticeEntry, NoticeEntryStatus
 from models.recognition import Recognition
-from tasks.reference.calls import get_call, get_profile
 from tasks.eligibility.metrics import fmt
 from tasks.intake.fields import SIZE_LABELS
+from tasks.reference.calls import get_call, get_profile
 
 NOT_FORWARDED = (ApplicationStatus.rejected, ApplicationStatus.withdrawn, ApplicationStatus.quota_cut,
                  ApplicationStatus.lapsed, ApplicationStatus.removed)
@@ -48,7 +48,7 @@ class ExportResult:
 def _recommended(level: ReviewLevel):
     """Applications a bureau at ``level`` has recommended: decided there, or already above it."""
     order = list(ReviewLevel)
-    above = [l for l in order if order.index(l) > order.index(level)]
+    above = [higher for higher in order if order.index(higher) > order.index(level)]
     return and_(Application.status.not_in(NOT_FORWARDED),
                 or_(Application.level.in_(above), and_(Application.level == level, Application.status == ApplicationStatus.recommended)))
 

@@ -33,15 +33,15 @@ from sqlalchemy.engine import Connection, Row
 from sqlalchemy.orm import Session
 
 from models.application import Application
+from models.clock import clock, local
 from models.enums import ApplicationStatus, ReviewLevel, Role
 from models.errors import Conflict, Forbidden, NotFound, RuleViolation
 from models.jurisdiction import Jurisdiction, User
 from models.review import LevelWindow
 from models.transition import Transition
-from models.clock import clock, local
 from tasks.reference.calls import call_context
-from tasks.review.decision_writes import AT_DESK, BY_VERSION, DECIDABLE, OUTCOMES, change_status, grouped, log_decisions, set_scores
 from tasks.reports.labels import action_label, status_label
+from tasks.review.decision_writes import AT_DESK, BY_VERSION, DECIDABLE, OUTCOMES, change_status, grouped, log_decisions, set_scores
 from tasks.review.moves import chunks
 
 AppKey = Union[int, str]

@@ -30,18 +30,18 @@ from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection, Row
 
 from models.application import Application
+from models.clock import clock, local
 from models.deadline import DeadlineState
 from models.enums import ApplicationStatus, ReviewLevel
 from models.errors import Conflict, RuleViolation
 from models.jurisdiction import Jurisdiction
 from models.review import LevelWindow, window_deadline_key
-from models.clock import clock, local
 from tasks.reference.calls import CallContext, call_context, open_calls
+from tasks.reference.routing import Tree, next_level
 from tasks.reminders.deadlines import close_deadlines
 from tasks.review.level_moves import Move, apply_moves
 from tasks.review.moves import Actor, bureau_actor, chunks
 from tasks.review.quota import Candidate, select_by_quota
-from tasks.reference.routing import Tree, next_level
 from tasks.review.windows import open_windows
 
 UNDECIDED = (ApplicationStatus.pending, ApplicationStatus.returned)

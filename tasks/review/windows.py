@@ -8,14 +8,14 @@ from typing import Iterable
 from sqlalchemy import select, tuple_
 from sqlalchemy.engine import Connection
 
+from models.clock import local
 from models.errors import RuleViolation
 from models.profile import Level
 from models.programme import Call
 from models.review import LevelWindow, window_deadline_key
-from models.clock import local
+from tasks.reference.routing import Tree
 from tasks.reminders.deadlines import register_deadlines
 from tasks.review.moves import chunks as chunks_of
-from tasks.reference.routing import Tree
 
 LATE_EPSILON = timedelta(microseconds=1)
 

@@ -13,11 +13,11 @@ from decimal import Decimal
 
 import pytest
 
-from models.funding_plan import OpinionStage, VersionKind
 from models.clock import SHANGHAI
+from models.funding_plan import OpinionStage, VersionKind
+from srdi.demo.funding_seed import create_key_enterprises, make_uscc
 from tasks.funding.plan import approve_plan, open_plan, record_opinion, submit_version
 from tasks.funding.rules import funding_profile, performance_rules
-from srdi.demo.funding_seed import create_key_enterprises, make_uscc
 
 BEIJING = "110000"
 TIANJIN = "120000"

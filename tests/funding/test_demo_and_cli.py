@@ -10,8 +10,8 @@ from typer.testing import CliRunner
 from models.funding import FundingRecipient, FundTranche, Payment, RecipientStatus
 from models.funding_plan import PlanStatus
 from srdi.cli.main import app
-from tasks.funding.plan_checks import PlanRejected
 from srdi.demo.funding_round import run_funding_demo
+from tasks.funding.plan_checks import PlanRejected
 from tests.funding.conftest import BEIJING, enterprises
 
 runner = CliRunner()

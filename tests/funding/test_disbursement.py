@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from models import Bureau
 from models.deadline import Deadline, DeadlineState
+from models.errors import RuleViolation
 from models.funding import (
     AdjustmentKind,
     AdjustmentReason,
@@ -25,10 +26,9 @@ from models.funding import (
     RunStatus,
     TrancheStatus,
 )
-from models.errors import RuleViolation
-from tasks.reminders.deadlines import mark_missed
 from tasks.funding.disbursement import run_disbursement
 from tasks.funding.payments import find_payment, funds_status, record_adjustment, report_allocation_plan
+from tasks.reminders.deadlines import mark_missed
 from tests.funding.conftest import BEIJING, at, money
 
 

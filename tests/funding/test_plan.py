@@ -17,11 +17,11 @@ from sqlalchemy import func, select, update
 
 from models import Enterprise, ImplementationPlan, PlanItem, PlanVersion, Recognition
 from models.deadline import Deadline
+from models.errors import RuleViolation
 from models.funding import FundingRecipient, FundTranche
 from models.funding_plan import OpinionStage, PlanStatus, VersionKind, WorkArrangementStatus
-from models.errors import RuleViolation
-from tasks.funding.plan_checks import PlanRejected
 from tasks.funding.plan import open_plan, record_opinion, submit_version, submit_work_arrangement
+from tasks.funding.plan_checks import PlanRejected
 from tests.funding.conftest import BEIJING, approve, at, enterprises, key_rows, platform
 
 pytestmark = pytest.mark.postgres     # runs on SQLite, and on PostgreSQL when SRDI_TEST_POSTGRES_URL is set
@@ -172,8 +172,8 @@ def test_work_arrangement_at_eight_oclock_is_late_and_deemed_not_applied(engine,
 
 
 def test_provinces_that_never_submitted_are_deemed_not_to_apply_after_the_cutoff(engine, clock):
-    from tasks.funding.plan import deem_unsubmitted_work_arrangements
     from models import WorkArrangement
+    from tasks.funding.plan import deem_unsubmitted_work_arrangements
 
     with engine.begin() as c:
         submit_work_arrangement(c, BEIJING, 2021, submitted_at=at("2021-05-11 16:00"), sealed=True, requested_amount_wan=Decimal(600))

@@ -10,9 +10,9 @@ from datetime import date
 from decimal import Decimal
 from typing import Optional
 
-from tasks.reference.calls import get_profile
 from tasks.eligibility.metrics import Subject
 from tasks.eligibility.rules import Background, Compiled, Outcome, Row, evaluate
+from tasks.reference.calls import get_profile
 
 CALL_YEAR = 2026
 R = CALL_YEAR - 1          # 上年

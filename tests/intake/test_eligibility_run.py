@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import pytest
-
 from sqlalchemy import select, update
 
 from models.application import Application
 from models.eligibility import EligibilityVerdict
+from srdi.demo.sample_workbook import write_sample_workbook
 from tasks.eligibility.engine import explain, run_eligibility
 from tasks.intake.workbook_import import import_applications
-from srdi.demo.sample_workbook import write_sample_workbook
 from tests.intake.conftest import CALL_YEAR
 
 

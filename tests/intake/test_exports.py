@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import pytest
-
 from sqlalchemy import select, update
 
 from models.application import Application
 from models.enterprise import Enterprise, EnterpriseFinancialYear
 from models.enums import ApplicationStatus, ReviewLevel
-from tasks.reports.summary_tables import (ANNEX3, ANNEX5, ANNEX6, recommendation_summary, read_back, sichuan_annex5, sichuan_annex6,
-                           sichuan_annex7)
-from tasks.intake.workbook_import import import_applications
 from srdi.demo.sample_workbook import write_sample_workbook
+from tasks.intake.workbook_import import import_applications
+from tasks.reports.summary_tables import (
+    ANNEX3,
+    ANNEX5,
+    ANNEX6,
+    read_back,
+    recommendation_summary,
+    sichuan_annex5,
+    sichuan_annex6,
+    sichuan_annex7,
+)
 from tests.intake.conftest import counts, open_test_call
 
 SICHUAN = "sichuan-key-little-giant-batch2"
@@ -119,9 +126,9 @@ def test_the_79_recommendation_summary_carries_the_class_of_each_enterprise(tmp_
 def test_a_notice_list_shows_the_listed_enterprises_in_order_without_removed_ones(tmp_path, engine, hebei_call):
     from datetime import timedelta
 
+    from models.clock import clock as the_clock
     from models.notice import Notice, NoticeEntry, NoticeEntryStatus
     from tasks.reports.summary_tables import NOTICE, notice_list
-    from models.clock import clock as the_clock
 
     sample = write_sample_workbook(tmp_path / "h.xlsx", "hebei-provincial-srdi", 2026, n=6, seed=33)
     import_applications(sample.path, hebei_call)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import pytest
-
 from pathlib import Path
 
+import pytest
 from openpyxl import Workbook, load_workbook
 
-from tasks.intake.workbook_import import import_applications
 from srdi.demo.sample_workbook import write_sample_workbook
+from tasks.intake.workbook_import import import_applications
 from tests.intake.conftest import CALL_YEAR, counts
 
 # What a clerk must read for each kind of broken row (rule → (column header, words in the message)).
@@ -120,6 +119,7 @@ def test_what_clerks_really_type_is_accepted(tmp_path, engine, hebei_call):
     outcome = import_applications(path, hebei_call)
     assert outcome.problems == [] and outcome.created == 1
     from sqlalchemy import select
+
     from models.application import Application
     from models.enterprise import Enterprise, EnterpriseFinancialYear
     with engine.connect() as c:
@@ -142,6 +142,7 @@ def test_a_percent_formatted_excel_cell_is_read_in_percentage_points(tmp_path, e
     outcome = import_applications(path, hebei_call)
     assert outcome.created == 1
     from sqlalchemy import select
+
     from models.application import Application
     with engine.connect() as c:
         assert c.execute(select(Application.facts)).scalar()["main_product_sales_share_pct"] == 65.5
@@ -173,6 +174,7 @@ def test_ratios_typed_into_the_workbook_are_ignored_and_computed_instead(tmp_pat
     outcome = import_applications(path, hebei_call)
     assert outcome.created == 1
     from sqlalchemy import select
+
     from models.application import Application
     with engine.connect() as c:
         facts = c.execute(select(Application.facts)).scalar()
@@ -187,6 +189,7 @@ def test_a_county_of_chongqing_is_found_under_either_of_its_two_city_level_nodes
     outcome = import_applications(path, call)
     assert outcome.problems == [] and outcome.created == 1
     from sqlalchemy import select
+
     from models.application import Application
     with engine.connect() as c:
         assert c.execute(select(Application.jurisdiction_code)).scalar() == "500233"

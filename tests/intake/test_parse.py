@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 
-from tasks.intake.fields import resolve_header
 from tasks.intake.cells import CellError, parse_bool, parse_date, parse_decimal, parse_industry, parse_int
+from tasks.intake.fields import resolve_header
 
 
 @pytest.mark.parametrize("typed, value", [

@@ -9,10 +9,10 @@ from sqlalchemy import func, select
 from stdnum.cn import uscc
 
 from models.application import Application
-from models.jurisdiction import Jurisdiction
 from models.clock import SHANGHAI
-from tasks.intake.workbook_import import import_applications
+from models.jurisdiction import Jurisdiction
 from srdi.demo.sample_workbook import write_sample_workbook
+from tasks.intake.workbook_import import import_applications
 from tests.intake.conftest import CALL_YEAR, open_test_call
 
 PROFILES = ["national-little-giant", "key-little-giant-funding", "sichuan-key-little-giant-batch2",

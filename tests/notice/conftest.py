@@ -14,16 +14,16 @@ from sqlalchemy import select, text
 from stdnum.cn import uscc as stdnum_uscc
 
 from models import Application, Enterprise, Recognition, User
+from models.clock import SHANGHAI
 from models.enums import ApplicationStatus, Role
 from models.review import LevelWindow
-from models.clock import SHANGHAI
 from tasks.intake.applications import create_applications
+from tasks.recognition.titles import add_years
 from tasks.reference.calls import call_context, get_profile, open_call
+from tasks.reference.programmes import sync_programmes
+from tasks.reference.routing import Tree
 from tasks.review.decisions import decide
 from tasks.review.level_close import close_level
-from tasks.reference.programmes import sync_programmes
-from tasks.recognition.titles import add_years
-from tasks.reference.routing import Tree
 
 HEBEI = "hebei-provincial-srdi"
 NATIONAL = "national-little-giant"

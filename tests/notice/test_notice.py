@@ -11,8 +11,8 @@ from models.enums import ApplicationStatus
 from models.errors import Conflict, Forbidden, RuleViolation
 from models.notice import NoticeStatus
 from models.review import LevelWindow
-from tasks.notice.publication import close_due_notices, open_due_notices, open_notice
 from tasks.notice.objections import record_objection, resolve_objection
+from tasks.notice.publication import close_due_notices, open_due_notices, open_notice
 
 from .conftest import HEBEI, beijing, dump, recommended_list
 

@@ -11,8 +11,8 @@ from models.errors import Forbidden, RuleViolation
 from models.recognition import RecognitionStatus
 from models.rereview import ReReviewCase, ReReviewOutcome
 from tasks.notice.publication import close_due_notices, open_due_notices
-from tasks.recognition.titles import active_recognitions, expire_recognitions
 from tasks.recognition.rereview import apply_rereview, open_rereview, rereview_record, settle_rereviews
+from tasks.recognition.titles import active_recognitions, expire_recognitions
 
 from .conftest import BEIJING, HEBEI, beijing, dump, legacy_recognition, through_pipeline
 

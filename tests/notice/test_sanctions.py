@@ -9,8 +9,8 @@ from models import Enterprise, Recognition, Sanction
 from models.errors import Forbidden, RuleViolation
 from models.recognition import RecognitionStatus
 from tasks.intake.applications import InvalidRecords, create_applications
-from tasks.reference.calls import open_call
 from tasks.recognition.sanctions import ban_enterprise, banned_until
+from tasks.reference.calls import open_call
 
 from .conftest import BEIJING, HEBEI, beijing, enterprise_record, legacy_recognition, make_uscc
 

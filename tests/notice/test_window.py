@@ -4,8 +4,8 @@ from datetime import date, time
 
 import pytest
 
-from models.profile import NoticeRule
 from models.calendar import CalendarYearMissing
+from models.profile import NoticeRule
 from tasks.notice.publication import notice_closes_at, notice_end_date
 
 from .conftest import beijing

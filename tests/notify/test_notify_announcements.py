@@ -2,20 +2,25 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-
 import html as html_lib
 import re
+from datetime import date, datetime
 
 import pytest
 
 from models import Application, Enterprise
+from models.clock import SHANGHAI
 from models.notice import Notice, NoticeEntry, NoticeEntryStatus, NoticeStatus
 from notifications.announcements import (
-    Contact, ListedEnterprise, NoticeAnnouncement, opening_from_db, publish_opening, publish_result, render_opening,
+    Contact,
+    ListedEnterprise,
+    NoticeAnnouncement,
+    opening_from_db,
+    publish_opening,
+    publish_result,
+    render_opening,
     result_from_db,
 )
-from models.clock import SHANGHAI
 
 OPENS = datetime(2025, 9, 30, 9, 0, tzinfo=SHANGHAI)
 CLOSES = datetime(2025, 10, 14, 17, 30, tzinfo=SHANGHAI)

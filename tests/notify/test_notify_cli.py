@@ -7,8 +7,8 @@ from datetime import datetime
 
 from typer.testing import CliRunner
 
-from srdi.cli.main import app
 from models.clock import SHANGHAI
+from srdi.cli.main import app
 from tasks.reminders.deadlines import register_deadlines
 
 runner = CliRunner()

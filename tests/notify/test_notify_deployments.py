@@ -17,9 +17,9 @@ from datetime import datetime
 
 import pytest
 
-from notifications.smtp_sink import free_port, read_messages
 from models.clock import SHANGHAI
 from models.settings import REPO_ROOT
+from notifications.smtp_sink import free_port, read_messages
 from tasks.reminders.deadlines import register_deadlines
 from tests.operating_day.harness import stop_group
 

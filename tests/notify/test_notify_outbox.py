@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from aiosmtpd.controller import Controller
 import pytest
+from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from models.clock import SHANGHAI
 from models.outbox import MailState, OutgoingMail
 from notifications.config import SmtpConfig
 from notifications.outbox import queue_mails
 from notifications.sender import send_queued
 from notifications.smtp_sink import EmlDirectory, read_messages, running_sink
-from models.clock import SHANGHAI
 from tasks.reminders.deadlines import register_deadlines
 from tasks.reminders.sweep import sweep
 

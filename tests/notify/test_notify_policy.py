@@ -6,9 +6,9 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import select
 
+from models.clock import SHANGHAI
 from models.reminder import Reminder
 from models.reminder_policy import ReminderPolicy
-from models.clock import SHANGHAI
 from tasks.reminders.deadlines import register_deadlines
 from tasks.reminders.sweep import sweep
 

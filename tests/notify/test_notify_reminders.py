@@ -13,11 +13,11 @@ import icalendar
 import pytest
 from sqlalchemy import func, select
 
+from models.clock import SHANGHAI
 from models.outbox import OutgoingMail
 from models.reminder import Reminder
 from notifications.sender import send_queued
 from notifications.smtp_sink import read_messages
-from models.clock import SHANGHAI
 from tasks.reminders.deadlines import close_deadlines, register_deadlines
 from tasks.reminders.sweep import sweep
 

@@ -8,9 +8,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select, update
 
+from models.clock import SHANGHAI
 from models.operations import JobRun, JobStatus, ScheduledJob
 from srdi import scheduler as embedded
-from models.clock import SHANGHAI
 from srdi.scheduler import Job, WorkdayTrigger, every
 
 at = lambda *a: datetime(*a, tzinfo=SHANGHAI)  # noqa: E731

@@ -22,8 +22,8 @@ from typing import Any, Callable, Optional
 
 import httpx
 
-from notifications.smtp_sink import read_messages, start_sink
 from models.clock import Simulation, SimulationFile
+from notifications.smtp_sink import read_messages, start_sink
 
 REPO = Path(__file__).resolve().parents[2]
 SRDI = Path(sys.executable).with_name("srdi")

@@ -19,10 +19,10 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 from models import Application, LevelWindow, Notice, Payment, Recognition
+from models.clock import SHANGHAI, local
 from models.funding import FundTranche
 from models.notice import NoticeStatus
 from models.operations import JobRun, StepBlock
-from models.clock import SHANGHAI, local
 from srdi.demo.sample_workbook import write_sample_workbook
 
 from .drivers import Embedded, PrefectServer

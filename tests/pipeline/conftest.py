@@ -19,13 +19,13 @@ from sqlalchemy import inspect, select, text
 from stdnum.cn import uscc as stdnum_uscc
 
 from models import Application, Transition, User
-from models.enums import Role
 from models.clock import SHANGHAI
+from models.enums import Role
 from models.settings import REPO_ROOT
 from tasks.intake.applications import create_applications
 from tasks.reference.calls import open_call
-from tasks.review.decisions import decide
 from tasks.reference.routing import Tree
+from tasks.review.decisions import decide
 
 # 石家庄: 长安、桥西; 保定: 竞秀; 唐山: 路北; 雄安新区 is a prefecture-level unit without counties.
 COUNTIES = ["130102", "130104", "130602", "130203"]

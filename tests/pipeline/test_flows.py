@@ -6,7 +6,6 @@ import time
 import pytest
 from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
-
 from typer.testing import CliRunner
 
 from models.enums import ApplicationStatus

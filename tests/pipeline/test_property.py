@@ -12,9 +12,9 @@ from models import Application, LevelWindow, Transition, User
 from models.db import make_engine
 from models.enums import ApplicationStatus, ReviewLevel, Role
 from models.errors import SrdiError
+from tasks.reference.routing import Tree
 from tasks.review.decisions import decide, resubmit, withdraw
 from tasks.review.level_close import close_due_levels
-from tasks.reference.routing import Tree
 
 from .conftest import World, bj, record
 

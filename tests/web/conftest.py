@@ -91,9 +91,9 @@ def round_on_notice(world, engine, clock) -> dict[str, int]:
     """The whole ladder through the domain functions: every county, city and the province decide,
     the levels close, and the province's 公示 opens with 3 enterprises (2 长安区, 1 竞秀区).
     Returns the application ids by short name and the notice id."""
+    from tasks.notice.publication import open_notice
     from tasks.review.decisions import decide
     from tasks.review.level_close import close_due_levels
-    from tasks.notice.publication import open_notice
 
     a1, a2, a3, q1, q2, j1, j2 = (world.apps[name] for _, name in ENTERPRISES)
     county = [(a1, "recommend", "changan", None), (a2, "recommend", "changan", None),

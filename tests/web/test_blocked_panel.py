@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from models.operations import JobStatus, ScheduledJob, StepBlock
 from tasks.pipeline.blocks import record_block
-
 from tests.web.conftest import login
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
+from models.enums import Role
 from models.funding import FundingRecipient, Payment
 from models.jurisdiction import User
-from models.enums import Role
 from tests.web.conftest import login
 
 

@@ -11,7 +11,6 @@ from sqlalchemy import select
 
 from models import Application
 from models.enums import ApplicationStatus
-
 from tests.web.conftest import ENTERPRISES, csrf_of, login
 
 
