@@ -61,7 +61,6 @@ class EnterpriseSize(StrEnum):
 class ApplicationStatus(StrEnum):
     """Where an application stands at its current level."""
 
-    draft = "draft"
     pending = "pending"                  # 待审 at the current level
     returned = "returned"                # 退回修改: waiting for the applicant to resubmit
     recommended = "recommended"          # 同意推荐 at this level, waiting for the level to close

@@ -28,7 +28,7 @@ DEADLINE_WORKDAYS = 10
 
 PASSED = frozenset({ApplicationStatus.recommended, ApplicationStatus.on_notice, ApplicationStatus.on_hold,
                     ApplicationStatus.recognised})
-OPEN = frozenset({ApplicationStatus.draft, ApplicationStatus.pending, ApplicationStatus.returned})
+OPEN = frozenset({ApplicationStatus.pending, ApplicationStatus.returned})
 NOTICE_OR_LATER = frozenset({ApplicationStatus.on_notice, ApplicationStatus.on_hold, ApplicationStatus.removed,
                              ApplicationStatus.recognised})
 BUCKETS = (("passed", "已推荐/认定"), ("open", "待审/退回"), ("closed", "未通过/终止"))
@@ -90,19 +90,18 @@ def funnel(call: Call, counts: list[dict[str, Any]]) -> list[tuple[str, int]]:
     An application only ever moves up the route, so "reached level L" is "sits at L or above".
     """
     order = list(ReviewLevel)
-    submitted = [c for c in counts if c["status"] != ApplicationStatus.draft]
-    route = route_of(call, {c["level"] for c in submitted})
-    stages = [("申报受理", sum(c["count"] for c in submitted))]
+    route = route_of(call, {c["level"] for c in counts})
+    stages = [("申报受理", sum(c["count"] for c in counts))]
     for level in route[1:]:
-        reached = sum(c["count"] for c in submitted if order.index(c["level"]) >= order.index(level))
+        reached = sum(c["count"] for c in counts if order.index(c["level"]) >= order.index(level))
         stages.append((f"进入{level.label}评审", reached))
     if route:
         final = route[-1]
-        passed_final = sum(c["count"] for c in submitted
+        passed_final = sum(c["count"] for c in counts
                            if c["level"] == final and c["status"] in PASSED | {ApplicationStatus.removed})
         stages.append((f"{final.label}级推荐", passed_final))
-    stages.append(("公示", sum(c["count"] for c in submitted if c["status"] in NOTICE_OR_LATER)))
-    stages.append(("认定", sum(c["count"] for c in submitted if c["status"] == ApplicationStatus.recognised)))
+    stages.append(("公示", sum(c["count"] for c in counts if c["status"] in NOTICE_OR_LATER)))
+    stages.append(("认定", sum(c["count"] for c in counts if c["status"] == ApplicationStatus.recognised)))
     return stages
 
 

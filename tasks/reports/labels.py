@@ -5,7 +5,6 @@ from __future__ import annotations
 from models.enums import ApplicationStatus
 
 STATUS_LABELS = {
-    ApplicationStatus.draft: "草稿",
     ApplicationStatus.pending: "待审核",
     ApplicationStatus.returned: "退回修改",
     ApplicationStatus.recommended: "同意推荐",
