@@ -60,7 +60,8 @@ def seed(engine, bureaus: int) -> None:
             {"username": f"u{code}-{k}", "display_name": f"审核员{k}", "role": "reviewer", "jurisdiction_code": code,
              "bureau_id": i + 1, "enterprise_id": None, "email": f"staff{k}.{code}@gxj.example.cn", "active": True}
             for i, (code, _) in enumerate(counties) for k in range(1, PER_BUREAU)])
-        due = datetime.combine(statutory_calendar().add_workdays(TODAY.date(), 3), datetime.min.time().replace(hour=17, minute=30), SHANGHAI)
+        due = datetime.combine(statutory_calendar().add_workdays(TODAY.date(), 3),
+                               datetime.min.time().replace(hour=17, minute=30), SHANGHAI)
         register_deadlines(c, [{"key": f"level:BENCH:county:{code}", "kind": "level_decision",
                                 "title": f"{name}县级审核推荐", "due_at": due, "jurisdiction_code": code} for code, name in counties])
 

@@ -2,7 +2,8 @@
 
 Every county of the country takes in its applicants (``create_applications``); at each level every
 bureau's reviewer records its decisions as one batch (``decide_many``: ~90% recommend — with a score
-at the provincial and ministry levels, which rank for the quota —, 5% reject, 0.2% returned and resubmitted, 0.5% of desks leave some undecided so the deadline
+at the provincial and ministry levels, which rank for the quota —, 5% reject, 0.2% returned and resubmitted,
+0.5% of desks leave some undecided so the deadline
 escalates them); then ``srdi pipeline advance`` (the Prefect flow, one task per due step) closes
 the levels, applies the provincial quota, forwards the lists, and runs the other due steps of
 tasks/pipeline/due.py (公示 open and close with recognition, 复核, …). Prints wall time, applications/s, Prefect

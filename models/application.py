@@ -34,7 +34,8 @@ class Application(SQLModel, table=True):
     level: ReviewLevel
     review_jurisdiction_code: Optional[str] = Field(
         default=None, foreign_key="jurisdiction.code",
-        description="审核辖区: the applicant's ancestor at ``level`` whose bureau decides (set by tasks/intake/applications.py, moved by the level close)",
+        description="审核辖区: the applicant's ancestor at ``level`` whose bureau decides "
+                    "(set by tasks/intake/applications.py, moved by the level close)",
     )
     status: ApplicationStatus
     version: int = 1

@@ -28,7 +28,8 @@ class Deadline(SQLModel, table=True):
 
     id: Optional[int] = Field(default=None, primary_key=True)
     key: str = Field(max_length=160, unique=True, description="deterministic key, e.g. level:CALL:county:130102")
-    kind: str = Field(max_length=32, index=True, description="level_decision / notice_close / re_review / name_change / annual_report / allocation_plan / tranche …")
+    kind: str = Field(max_length=32, index=True,
+                      description="level_decision / notice_close / re_review / name_change / annual_report / allocation_plan / tranche …")
     title: str = Field(max_length=256, description="what is due, in Chinese")
     due_at: datetime
     jurisdiction_code: str = Field(foreign_key="jurisdiction.code", index=True, description="the responsible jurisdiction")

@@ -296,7 +296,8 @@ class Profile(Strict):
         if self.route[-1].optional:
             raise ValueError(f"@route.{len(levels) - 1}.optional: 最后一级作出决定，不能为可选")
         if self.notice and self.notice.publisher not in levels:
-            raise ValueError(f"@notice.publisher: 发布公示的层级应在审核路径 {[level.value for level in levels]} 中，实际为 {self.notice.publisher.value}")
+            raise ValueError(f"@notice.publisher: 发布公示的层级应在审核路径 {[level.value for level in levels]} 中，"
+                             f"实际为 {self.notice.publisher.value}")
         if self.validity and self.validity.re_review:
             stray = [level.value for level in self.validity.re_review.route if level not in levels]
             if stray:
@@ -305,7 +306,8 @@ class Profile(Strict):
         for i, step in enumerate(self.route):
             for j, cap in enumerate(step.quota.sub_caps if step.quota else []):
                 if bands and cap.category not in bands:
-                    raise ValueError(f"@route.{i}.quota.sub_caps.{j}.category: 应为资格条件的分档之一 {sorted(bands)}，实际为 {cap.category!r}")
+                    raise ValueError(f"@route.{i}.quota.sub_caps.{j}.category: 应为资格条件的分档之一 {sorted(bands)}，"
+                                     f"实际为 {cap.category!r}")
         return self
 
     def step(self, level: ReviewLevel) -> Level:

@@ -57,7 +57,8 @@ def _known_metric(name: str) -> str:
 
 def _check_window(owner: str, metric: Metric, years: str) -> None:
     if metric.yearly and years == "none":
-        raise ValueError(f"@years: {owner}: 指标 {metric.name}（{metric.label}）按年度取值，years 应为 last/each_last_2/avg_last_2 等年度口径")
+        raise ValueError(f"@years: {owner}: 指标 {metric.name}（{metric.label}）按年度取值，"
+                         "years 应为 last/each_last_2/avg_last_2 等年度口径")
     if not metric.yearly and years != "none":
         raise ValueError(f"@years: {owner}: 指标 {metric.name}（{metric.label}）不按年度取值，years 应为 none，实际为 {years}")
     if years == "aggregate_last_2" and metric.ratio_of is None:
@@ -98,7 +99,8 @@ class Criterion(Strict):
                 raise ValueError(f"@op: {owner}: 枚举指标 {metric.name} 只能用 in/==/!=，取值须在 {list(metric.choices)} 中")
             return self
         if self.op not in NUMERIC_OPS or not isinstance(self.value, (Decimal, int)) or isinstance(self.value, bool):
-            raise ValueError(f"@op: {owner}: 数值指标 {metric.name}（{metric.unit}）应使用 >=、>、<=、<、==、!= 与一个数值，实际为 {self.op} {self.value!r}")
+            raise ValueError(f"@op: {owner}: 数值指标 {metric.name}（{metric.unit}）应使用 >=、>、<=、<、==、!= 与一个数值，"
+                             f"实际为 {self.op} {self.value!r}")
         return self
 
 
@@ -274,15 +276,6 @@ def walk(node: "RuleNode"):
 
 def node_ids(node: "RuleNode") -> list[str]:
     return [n.id for n in walk(node)]
-
-
-def metrics_used(rules: EligibilityRules) -> set[str]:
-    """Every metric and fact a profile's rules read (for import templates and the engine)."""
-    nodes = list(walk(rules.rule))
-    for extra in [b.when for b in rules.bonus] + [r.when for r in rules.relaxations if r.when is not None]:
-        nodes += list(walk(extra))
-    used = {n.metric for n in nodes if isinstance(n, (Criterion, Bands))}
-    return used | {e.fact for e in rules.exclusions if e.fact}
 
 
 Group.model_rebuild()

@@ -36,10 +36,17 @@ def _insert_transition(engine):
 
     now = datetime(2026, 3, 2, tzinfo=timezone.utc)
     with engine.begin() as c:
-        c.execute(Programme.__table__.insert(), [{"id": "p", "name": "p", "tier": "provincial_srdi", "documents": [], "profile_sha256": "x"}])
-        c.execute(Call.__table__.insert(), [{"id": "c", "programme_id": "p", "name": "c", "year": 2026, "jurisdiction_code": "130000", "opens_at": now, "status": "open"}])
-        c.execute(Enterprise.__table__.insert(), [{"id": 1, "uscc": "91110000600037341L", "name": "e", "size": "small", "industry_code": "C34", "jurisdiction_code": "130102"}])
-        c.execute(Application.__table__.insert(), [{"id": 1, "ref": "A1", "call_id": "c", "enterprise_id": 1, "jurisdiction_code": "130102", "level": "county", "status": "pending", "version": 1, "facts": {}}])
+        c.execute(Programme.__table__.insert(),
+                  [{"id": "p", "name": "p", "tier": "provincial_srdi", "documents": [], "profile_sha256": "x"}])
+        c.execute(Call.__table__.insert(),
+                  [{"id": "c", "programme_id": "p", "name": "c", "year": 2026, "jurisdiction_code": "130000", "opens_at": now,
+                    "status": "open"}])
+        c.execute(Enterprise.__table__.insert(),
+                  [{"id": 1, "uscc": "91110000600037341L", "name": "e", "size": "small", "industry_code": "C34",
+                    "jurisdiction_code": "130102"}])
+        c.execute(Application.__table__.insert(),
+                  [{"id": 1, "ref": "A1", "call_id": "c", "enterprise_id": 1, "jurisdiction_code": "130102", "level": "county",
+                    "status": "pending", "version": 1, "facts": {}}])
         c.execute(text("INSERT INTO transition (application_id, at, actor, role, jurisdiction_code, action, to_level, to_status) "
                        "VALUES (1, :at, 'system', 'system', '130102', 'submit', 'county', 'pending')"), {"at": now})
 

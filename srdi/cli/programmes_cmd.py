@@ -116,12 +116,14 @@ def _render(profile: Profile) -> None:
         echo(f"企业申报截止：{deadline_text(profile.applicant_deadline)}")
     echo("审核路径：")
     for step in profile.route:
-        extras = [x for x, on in (("可选", step.optional), ("第三方评价", step.third_party_evaluation), ("会同财政", step.co_sign_finance)) if on]
+        flags = (("可选", step.optional), ("第三方评价", step.third_party_evaluation), ("会同财政", step.co_sign_finance))
+        extras = [x for x, on in flags if on]
         echo(f"  {step.level.label}｜{step.label}{'（' + '、'.join(extras) + '）' if extras else ''}")
         echo(f"    截止：{deadline_text(step.deadline)}；逾期：{'视同未报' if step.on_missed == 'lapse' else '提示上级'}")
         if step.quota:
             caps = "；".join(f"其中{c.label}≤{c.max}" for c in step.quota.sub_caps)
-            echo(f"    名额：{'≤' + str(step.quota.max) if step.quota.max is not None else '按辖区'}{('；' + caps) if caps else ''}{'（建议名额）' if step.quota.soft else ''}")
+            cap = '≤' + str(step.quota.max) if step.quota.max is not None else '按辖区'
+            echo(f"    名额：{cap}{('；' + caps) if caps else ''}{'（建议名额）' if step.quota.soft else ''}")
     echo(f"公示：{notice_text(profile.notice)}")
     if profile.validity:
         v = profile.validity
@@ -141,7 +143,8 @@ def _render(profile: Profile) -> None:
 
 
 @app.command("show")
-def show(programme_id: str = typer.Argument(..., metavar="ID", help="项目编号，如 national-little-giant"), as_json: bool = JSON_OPTION) -> None:
+def show(programme_id: str = typer.Argument(..., metavar="ID", help="项目编号，如 national-little-giant"),
+         as_json: bool = JSON_OPTION) -> None:
     """Show one programme's route, deadlines, notice, quotas and rules."""
     try:
         profile = get_profile(programme_id)

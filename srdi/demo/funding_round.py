@@ -61,7 +61,8 @@ def _targets(plan_rows: list[dict]) -> list[dict]:
         if row["item_type"] == "key_enterprise":
             out += [{"uscc": row["uscc"], "indicator": "rd_ratio_pct", "initial_value": 5, "target_y1": 5.5, "target_y2": 6},
                     {"uscc": row["uscc"], "indicator": "valid_invention_patent_count", "initial_value": 4, "target_y1": 6, "target_y2": 8},
-                    {"uscc": row["uscc"], "indicator": "rd_commercialisation_project_count", "initial_value": 1, "target_y1": 3, "target_y2": 3},
+                    {"uscc": row["uscc"], "indicator": "rd_commercialisation_project_count", "initial_value": 1,
+                     "target_y1": 3, "target_y2": 3},
                     {"uscc": row["uscc"], "indicator": "asset_liability_ratio_pct", "initial_value": 55, "target_y1": 52, "target_y2": 50}]
         else:
             out += [{"uscc": row["uscc"], "indicator": "p2p_served_giant_count", "initial_value": 0, "target_y1": 30, "target_y2": 30},
@@ -82,9 +83,11 @@ def _actuals(plan_rows: list[dict], year: int, failing: set[str]) -> list[dict]:
             continue
         bad = u in failing
         short_patent, short_projects = i % 3 == 1, i % 4 == 0
-        out += [{"uscc": u, "indicator": "rd_ratio_pct", "period_end": h2, "value": Decimal("4.2") if bad else Decimal("5.5") + spread * step},
+        out += [{"uscc": u, "indicator": "rd_ratio_pct", "period_end": h2,
+                 "value": Decimal("4.2") if bad else Decimal("5.5") + spread * step},
                 {"uscc": u, "indicator": "valid_invention_patent_count", "period_end": h1, "value": 4 + step},
-                {"uscc": u, "indicator": "valid_invention_patent_count", "period_end": h2, "value": 4 if bad else 4 + 2 * step - short_patent},
+                {"uscc": u, "indicator": "valid_invention_patent_count", "period_end": h2,
+                 "value": 4 if bad else 4 + 2 * step - short_patent},
                 {"uscc": u, "indicator": "rd_commercialisation_project_count", "period_end": h1, "value": 0 if bad else 1},
                 {"uscc": u, "indicator": "rd_commercialisation_project_count", "period_end": h2, "value": 0 if bad else 2 - short_projects},
                 {"uscc": u, "indicator": "asset_liability_ratio_pct", "period_end": h2, "value": 61 if bad else 52 - i % 3}]

@@ -160,7 +160,8 @@ def _county_review(engine, people, result, mailbox, pipeline, echo) -> None:
     clock.advance(timedelta(days=1))
     for code, row in to_return:
         with engine.begin() as connection:
-            uscc, name = connection.execute(select(Enterprise.uscc, Enterprise.name).join(Application).where(Application.id == row.id)).one()
+            uscc, name = connection.execute(
+                select(Enterprise.uscc, Enterprise.name).join(Application).where(Application.id == row.id)).one()
         applicant = add_applicant(engine, uscc, code, name)
         with engine.begin() as connection:
             resubmit(connection, row.id, applicant, reason="已补充盖章的专项审计报告")

@@ -303,8 +303,10 @@ def _relaxations(compiled: Compiled, subject: Subject, values: YearValues, backg
             waived.setdefault(target, f"适用{relaxation.label}")
         if applies:
             message = f"适用，免于考核：{'、'.join(compiled.labels.get(t, t) for t in targets) or '（无不满足项）'}"
+        elif not in_batch:
+            message = "不适用（本批次不在适用批次内）"
         else:
-            message = "不适用（本批次不在适用批次内）" if not in_batch else ("不适用（条件未满足）" if holds is False else "不适用（条件无法判断）")
+            message = "不适用（条件未满足）" if holds is False else "不适用（条件无法判断）"
         rows.append(Row(f"relaxation:{relaxation.id}", "relaxation", applies, figures={"waives": targets}, message=message))
     return rows, waived
 

@@ -157,7 +157,8 @@ def sichuan_annex6(connection: Connection, call_id: str, city: str, path: Path) 
     _header(sheet, ANNEX6)
     sheet.append([])
     sheet.append(["备注：1.示范平台具有独立法人资格，名称须与公布名称一致。"])
-    sheet.append(["      2.申报类别为重点支持国家级专精特新“小巨人”企业服务平台或统筹支持“专精特新”中小企业服务平台，两种类别不得同时申报。"])
+    sheet.append(["      2.申报类别为重点支持国家级专精特新“小巨人”企业服务平台或统筹支持“专精特新”中小企业服务平台，"
+                  "两种类别不得同时申报。"])
     note = "srdi 尚无服务平台数据表，附件6 只含表头与备注，无数据行"
     return ExportResult(_save(book, path), 0, note)
 

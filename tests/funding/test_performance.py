@@ -93,11 +93,15 @@ def test_a_year_cannot_be_reviewed_before_it_ends(engine, approved):
 def test_bad_target_rows_are_refused_with_row_field_and_value(engine, approved):
     u, platform = _one_enterprise(approved), approved.rows[-1]["uscc"]
     cases = [
-        ([{"uscc": u, "indicator": "rd_ratio", "initial_value": 1, "target_y1": 2, "target_y2": 3}], "第1行 字段 indicator：未知指标 'rd_ratio'"),
+        ([{"uscc": u, "indicator": "rd_ratio", "initial_value": 1, "target_y1": 2, "target_y2": 3}],
+         "第1行 字段 indicator：未知指标 'rd_ratio'"),
         ([{"uscc": u, "indicator": "rd_ratio_pct", "initial_value": 1, "target_y1": 2, "target_y2": 3},
-          {"uscc": platform, "indicator": "rd_ratio_pct", "initial_value": 1, "target_y1": 2, "target_y2": 3}], "第2行 指标 rd_ratio_pct（研发经费支出占营业收入比重）不适用于平台"),
-        ([{"uscc": u, "indicator": "rd_ratio_pct", "initial_value": "五", "target_y1": 2, "target_y2": 3}], "第1行 字段 initial_value：应为数值，实际为 '五'"),
-        ([{"uscc": "91110101000000999X", "indicator": "rd_ratio_pct", "initial_value": 1, "target_y1": 2, "target_y2": 3}], "不是本方案的批复对象"),
+          {"uscc": platform, "indicator": "rd_ratio_pct", "initial_value": 1, "target_y1": 2, "target_y2": 3}],
+         "第2行 指标 rd_ratio_pct（研发经费支出占营业收入比重）不适用于平台"),
+        ([{"uscc": u, "indicator": "rd_ratio_pct", "initial_value": "五", "target_y1": 2, "target_y2": 3}],
+         "第1行 字段 initial_value：应为数值，实际为 '五'"),
+        ([{"uscc": "91110101000000999X", "indicator": "rd_ratio_pct", "initial_value": 1, "target_y1": 2, "target_y2": 3}],
+         "不是本方案的批复对象"),
     ]
     for rows, message in cases:
         with pytest.raises(RuleViolation) as refused:

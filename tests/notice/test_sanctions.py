@@ -94,6 +94,7 @@ def test_a_title_is_revoked_by_its_recognising_bureau_with_a_reason_and_only_onc
         revoke_recognition(c, certificate, "发生重大安全生产责任事故（第十七条）", "hb-clerk")
     with engine.connect() as c:
         row = c.execute(select(Recognition).where(Recognition.id == rid)).one()
-    assert (row.status, row.revoked_by, row.revoked_reason) == (RecognitionStatus.revoked, "hb-clerk", "发生重大安全生产责任事故（第十七条）")
+    assert (row.status, row.revoked_by, row.revoked_reason) == (
+        RecognitionStatus.revoked, "hb-clerk", "发生重大安全生产责任事故（第十七条）")
     with engine.begin() as c, pytest.raises(RuleViolation, match="不能撤销"):
         revoke_recognition(c, certificate, "再次撤销", "hb-clerk")

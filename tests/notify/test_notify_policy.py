@@ -69,7 +69,8 @@ def test_a_year_without_a_holiday_schedule_is_reported_not_guessed(people, clock
     engine = people
     _register(engine,
               {"key": "in-2027", "kind": "level_decision", "title": "跨年审核", "due_at": _at(date(2027, 1, 5), 17), "call_id": "HB-2025"},
-              {"key": "in-2026", "kind": "level_decision", "title": "年内审核", "due_at": _at(date(2026, 12, 30), 17), "call_id": "HB-2025"})
+              {"key": "in-2026", "kind": "level_decision", "title": "年内审核", "due_at": _at(date(2026, 12, 30), 17),
+               "call_id": "HB-2025"})
     clock.set(_at(date(2026, 12, 28)))
     result = sweep(engine)
     about = [e for e in result.errors if e.startswith(("in-2027", "in-2026"))]

@@ -185,7 +185,8 @@ def test_a_final_level_that_escalates_waits_for_its_decisions_and_marks_them_lat
     world.decide(app_id)
     close(world, call, "county", "130102")
     clock.set(bj(2026, 4, 13))
-    assert "终审层级已逾期（截止 2026-04-10 17:30），尚有 1 件待办理" in close_due(world)["calls"][call]["waiting_examples"]["municipal:130100"]
+    waiting = close_due(world)["calls"][call]["waiting_examples"]["municipal:130100"]
+    assert "终审层级已逾期（截止 2026-04-10 17:30），尚有 1 件待办理" in waiting
     world.decide(app_id, "recommend", reason="同意")
     assert world.log(app_id)[-1].reason == "同意；逾期办理（截止 2026-04-10 17:30）"
     assert close_due(world)["closed"] == 1 and world.app(app_id).status == S.recommended

@@ -60,7 +60,8 @@ def _check_invariants(before, after, tree):
             if window.closed_at is not None:                           # only the final list waits in a closed window
                 assert (app.level, app.status) == (ReviewLevel.provincial, ApplicationStatus.recommended)
         if app.status == ApplicationStatus.pending and app.level != ReviewLevel.county:
-            assert windows[(ROUTE[ROUTE.index(app.level) - 1], tree.reviewer_at(app.jurisdiction_code, ROUTE[ROUTE.index(app.level) - 1]))].closed_at
+            below = ROUTE[ROUTE.index(app.level) - 1]
+            assert windows[(below, tree.reviewer_at(app.jurisdiction_code, below))].closed_at
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
