@@ -26,6 +26,7 @@ from models.reminder import Reminder
 from models.rereview import ReReviewCase
 from models.review import LevelWindow
 from models.sanction import Sanction
+from models.state_change import StateChange
 from models.transition import Transition
 
 __all__ = [
@@ -66,6 +67,7 @@ __all__ = [
     "ReReviewCase",
     "Sanction",
     "ScheduledJob",
+    "StateChange",
     "StepBlock",
     "Transition",
     "User",

@@ -19,3 +19,8 @@ class Conflict(SrdiError):
 
 class RuleViolation(SrdiError):
     """The request breaks a programme rule (closed level, past the window, missing reason…)."""
+
+
+class IllegalMove(Conflict):
+    """A status change the workflow table (models/workflow.py) does not allow from the rows' current status,
+    or rows that changed under the caller; nothing was written."""

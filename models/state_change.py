@@ -1,0 +1,56 @@
+"""The state-change log (状态变更记录): append-only, one row per changed row of every logged machine.
+
+Applications keep their own log (``transition``, with levels and scores); every other logged machine
+of models/workflow.py — notices, objections, plans, tranches, runs, recognitions… — writes here. Like
+``transition``, the database refuses UPDATE and DELETE on this table (a trigger on SQLite and PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Optional
+
+from sqlalchemy import DDL, Index, event
+from sqlmodel import Field, SQLModel
+
+from models.enums import Role
+
+APPEND_ONLY_MESSAGE = "state_change log is append-only"
+
+
+class StateChange(SQLModel, table=True):
+    __tablename__ = "state_change"
+    __table_args__ = (Index("ix_state_change_subject", "machine", "subject_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    machine: str = Field(max_length=32, description="the machine of models/workflow.py: notice, objection, tranche…")
+    subject_id: int = Field(description="the id of the changed row in the machine's table")
+    action: str = Field(max_length=32)
+    from_status: Optional[str] = Field(default=None, max_length=32, description="None when the action created the row")
+    to_status: str = Field(max_length=32)
+    at: datetime = Field(index=True)
+    actor: str = Field(max_length=64, description="username, or 'system' for a flow")
+    role: Role
+    jurisdiction_code: Optional[str] = Field(default=None, max_length=6, description="the actor's jurisdiction")
+    reason: Optional[str] = None
+    step_key: Optional[str] = Field(default=None, max_length=128, description="the pipeline step that wrote it")
+
+
+SQLITE_TRIGGERS = [
+    f"""CREATE TRIGGER IF NOT EXISTS state_change_no_update BEFORE UPDATE ON state_change
+        BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END""",
+    f"""CREATE TRIGGER IF NOT EXISTS state_change_no_delete BEFORE DELETE ON state_change
+        BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END""",
+]
+POSTGRES_TRIGGERS = [
+    f"""CREATE OR REPLACE FUNCTION state_change_append_only() RETURNS trigger AS $$
+        BEGIN RAISE EXCEPTION '{APPEND_ONLY_MESSAGE}'; END; $$ LANGUAGE plpgsql""",
+    """DROP TRIGGER IF EXISTS state_change_append_only ON state_change""",
+    """CREATE TRIGGER state_change_append_only BEFORE UPDATE OR DELETE ON state_change
+        FOR EACH ROW EXECUTE FUNCTION state_change_append_only()""",
+]
+
+for _statement in SQLITE_TRIGGERS:
+    event.listen(StateChange.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
+for _statement in POSTGRES_TRIGGERS:
+    event.listen(StateChange.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))

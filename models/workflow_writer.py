@@ -1,0 +1,335 @@
+"""The workflow writer: applies one declared action (models/workflow.py) to a set of rows, set-wise.
+
+For each chunk of ids, one guarded statement pair: the log rows (``transition`` for applications,
+``state_change`` for the other logged machines) as one INSERT … SELECT that writes nothing unless
+every row of the chunk may take the action (status among the action's sources, plus the caller's
+guard such as the version read), then one UPDATE with the same guard. Per-row values (a score, a
+reason per row) run the same statements as executemany. A refused move — an undeclared action, a
+role the action does not admit, a row in another status — raises before anything of the chunk is
+written; a refusal in a later chunk leaves the earlier ones to the caller's transaction to roll
+back (every caller runs in one). The result says which rows changed, so callers need not re-read.
+
+Usage (inside the caller's transaction)::
+
+    apply(connection, "application", "recommend", [12, 13], actor=reviewer, at=now, guard={"version": 4})
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any, Callable, Iterable, Mapping, Optional, Protocol, Sequence, Union
+
+from sqlalchemy import and_, bindparam, func, literal, select
+from sqlalchemy.engine import Connection
+
+from models.enums import Role
+from models.errors import Forbidden, IllegalMove, NotFound
+from models.state_change import StateChange
+from models.transition import Transition
+from models.workflow import Action, Machine, get_machine
+
+GROUP = 5000          # ids per IN (…): well under the parameter limits of SQLite and PostgreSQL
+SHOWN = 5             # rows named in a refusal
+
+Conflict = Union[str, Callable[[int], str], None]
+
+
+class Actor(Protocol):
+    """Who acts: a username, a role, the jurisdiction acted for (tasks' Actor and Who both fit)."""
+
+    username: str
+    role: Any
+    jurisdiction_code: Optional[str]
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    """A pipeline step acting on its own (``system``), for a jurisdiction or for none."""
+
+    jurisdiction_code: Optional[str] = None
+    username: str = "system"
+    role: Role = Role.system
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What an ``apply`` changed: the ids (sorted) of the rows that took the action."""
+
+    machine: str
+    action: str
+    ids: list[int]
+
+    @property
+    def count(self) -> int:
+        return len(self.ids)
+
+
+def initial(machine: Union[str, Machine], action: str) -> dict:
+    """The status column and value a row created by ``action`` starts with, to put into its INSERT."""
+    m = get_machine(machine)
+    a = m.action(action)
+    if not a.creates:
+        raise IllegalMove(f"“{a.label}”不是{m.label}的新建操作")
+    return {m.column: a.target}
+
+
+def _check_role(m: Machine, a: Action, actor: Actor) -> None:
+    role = Role(getattr(actor.role, "value", actor.role))
+    if role not in a.roles:
+        allowed = "、".join(sorted(r.value for r in a.roles))
+        raise Forbidden(f"用户 {actor.username}（角色 {role.value}）不能对{m.label}作“{a.label}”（{m.name}.{a.name}），须为：{allowed}")
+
+
+def _chunks(items: list, size: int = GROUP) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+# ---- statements (built once per shape) ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class Shape:
+    machine: str
+    action: str
+    per_row: bool                          # executemany by id, else IN (…)
+    value_keys: tuple[str, ...]            # columns this move sets besides the status
+    guard_keys: tuple[tuple[str, bool], ...]   # (column, is None) equality guards
+    jurisdiction_column: Optional[str]     # log the row's own jurisdiction (system acting per row)
+    step_key_column: Optional[str]         # log step_key as the given prefix + this column
+
+
+def _table(m: Machine):
+    return m.table.__table__
+
+
+def _condition(m: Machine, a: Action, shape: Shape, creating: bool):
+    t = _table(m)
+    status = t.c[m.column]
+    ids = t.c.id == bindparam("k") if shape.per_row else t.c.id.in_(bindparam("ids", expanding=True))
+    parts = [ids, status == bindparam("source", type_=status.type) if creating
+             else status.in_([bindparam(f"s{i}", type_=status.type) for i in range(len(a.sources))])]
+    for key, is_null in shape.guard_keys:
+        parts.append(t.c[key].is_(None) if is_null else t.c[key] == bindparam(f"g_{key}", type_=t.c[key].type))
+    return and_(*parts)
+
+
+def _all_or_nothing(m: Machine, condition, shape: Shape):
+    """``condition`` and: every listed row meets it (a non-correlated count over the same ids)."""
+    if shape.per_row:
+        return condition
+    count = select(func.count()).select_from(_table(m)).where(condition).correlate(None).scalar_subquery()
+    return and_(condition, count == bindparam("n"))
+
+
+def _log_statement(m: Machine, a: Action, shape: Shape, creating: bool, whole: bool):
+    t, status = _table(m), _table(m).c[m.column]
+    log = (Transition if m.name == "application" else StateChange).__table__
+    columns = {
+        "at": bindparam("at", type_=log.c.at.type), "actor": bindparam("actor"), "role": bindparam("role", type_=log.c.role.type),
+        "action": literal(a.name), "reason": bindparam("reason", type_=log.c.reason.type),
+        "from_status": literal(None) if creating else status,
+        "to_status": status if a.target is None else bindparam("to_status", type_=log.c.to_status.type),
+        "jurisdiction_code": t.c[shape.jurisdiction_column] if shape.jurisdiction_column else bindparam("jurisdiction"),
+        "step_key": (bindparam("step_key") + t.c[shape.step_key_column]) if shape.step_key_column else bindparam("step_key"),
+    }
+    if m.name == "application":
+        columns.update(application_id=t.c.id, from_level=literal(None) if creating else t.c.level,
+                       to_level=bindparam("v_level", type_=log.c.to_level.type) if "level" in shape.value_keys else t.c.level,
+                       score=bindparam("v_score", type_=log.c.score.type) if "score" in shape.value_keys
+                       else literal(None, log.c.score.type))
+    else:
+        columns.update(subject_id=t.c.id, machine=literal(m.name))
+    condition = _condition(m, a, shape, creating)
+    where = _all_or_nothing(m, condition, shape) if whole else condition
+    return log.insert().from_select(list(columns), select(*columns.values()).where(where))
+
+
+def _update_statement(m: Machine, a: Action, shape: Shape, whole: bool):
+    t = _table(m)
+    values: dict[str, Any] = {key: bindparam(f"v_{key}", type_=t.c[key].type) for key in shape.value_keys}
+    if a.target is not None:
+        values[m.column] = bindparam("to_status", type_=t.c[m.column].type)
+    if m.version_column:
+        values[m.version_column] = t.c[m.version_column] + 1
+    if m.touched_column and m.touched_column not in values:
+        values[m.touched_column] = bindparam("at", type_=t.c[m.touched_column].type)
+    condition = _condition(m, a, shape, False)
+    return t.update().where(_all_or_nothing(m, condition, shape) if whole else condition).values(values)
+
+
+@lru_cache(maxsize=512)
+def _statements(shape: Shape, creating: bool):
+    """(log insert or None, update or None, legal-ids select) for one shape; the first write is all-or-nothing."""
+    m = get_machine(shape.machine)
+    a = m.action(shape.action)
+    t = _table(m)
+    legal = select(t.c.id).where(_condition(m, a, Shape(m.name, a.name, False, (), shape.guard_keys, None, None), creating))
+    log = _log_statement(m, a, shape, creating, whole=True) if m.logged else None
+    update = None if creating else _update_statement(m, a, shape, whole=log is None)
+    return log, update, legal
+
+
+# ---- refusals ----------------------------------------------------------------------------------
+
+def _refusal(connection: Connection, m: Machine, a: Action, ids: list[int], conflict: Conflict, creating: bool) -> Exception:
+    """Why the rows of ``ids`` may not take the action (read only on refusal)."""
+    t = _table(m)
+    found = dict(connection.execute(select(t.c.id, t.c[m.column]).where(t.c.id.in_(ids))).all())
+    missing = [i for i in ids if i not in found]
+    if missing:
+        return NotFound(f"{m.label} {_named(missing)} 不存在")
+    allowed = {a.target} if creating else a.sources
+    wrong = [i for i in ids if _value(found[i]) not in allowed]
+    if conflict is not None:
+        count = len(wrong) or len(ids)
+        return IllegalMove(conflict(count) if callable(conflict) else conflict)
+    if wrong:
+        shown = "、".join(f"{i}（{m.status_label(_value(found[i]))}）" for i in wrong[:SHOWN])
+        more = f" 等 {len(wrong)} 件" if len(wrong) > SHOWN else ""
+        sources = "、".join(m.status_label(s) for s in sorted(allowed, key=list(m.statuses).index))
+        return IllegalMove(f"{m.label} {shown}{more}不能“{a.label}”：该操作只适用于“{sources}”的{m.label}，本次未执行")
+    return IllegalMove(f"{m.label} {_named(ids)} 刚被他人修改，本次“{a.label}”未执行，请刷新后重试")
+
+
+def _named(ids: list[int]) -> str:
+    return "、".join(map(str, ids[:SHOWN])) + (f" 等 {len(ids)} 件" if len(ids) > SHOWN else "")
+
+
+def _value(status) -> str:
+    return getattr(status, "value", status)
+
+
+# ---- the writer --------------------------------------------------------------------------------
+
+def apply(connection: Connection, machine: Union[str, Machine], action: str, ids: Optional[Iterable[int]] = None, *,
+          actor: Actor, at: datetime, where=None, guard: Optional[Mapping[str, Any]] = None,
+          values: Optional[Mapping[str, Any]] = None, row_values: Optional[Mapping[int, Mapping[str, Any]]] = None,
+          reason: Optional[str] = None, reasons: Optional[Mapping[int, Optional[str]]] = None,
+          step_key: Optional[str] = None, jurisdiction_column: Optional[str] = None, step_key_column: Optional[str] = None,
+          skip_others: bool = False, conflict: Conflict = None) -> Applied:
+    """Apply ``action`` of ``machine`` to the rows ``ids`` (or to every row matching ``where``).
+
+    ``guard`` adds equality conditions every row must meet (``{"version": 4}``; ``None`` means IS
+    NULL); ``values`` sets further columns to constants, ``row_values`` per row ({id: {column:
+    value}}); ``reason``/``reasons`` (per row) and ``step_key`` go into the log. With
+    ``jurisdiction_column`` the log names each row's own jurisdiction instead of the actor's, with
+    ``step_key_column`` the step key is ``step_key`` + that column. Unless ``skip_others`` (move the
+    rows that may, leave the rest) or ``where`` is given, every listed row must be able to take the
+    action, else ``IllegalMove`` (its message ``conflict`` when the caller gives one) and nothing of
+    it is written. The version column is increased and the touched column set to ``at`` by the writer.
+    """
+    m = get_machine(machine)
+    a = m.action(action)
+    if a.creates:
+        raise IllegalMove(f"“{a.label}”新建{m.label}，请用 create / record_created")
+    _check_role(m, a, actor)
+    guard, values, row_values, reasons = dict(guard or {}), dict(values or {}), row_values or {}, reasons or {}
+    if m.column in values or m.column in {k for v in row_values.values() for k in v}:
+        raise IllegalMove(f"{m.label}的状态只能由操作“{a.label}”设定，不能作为附加值写入")
+    per_row = bool(row_values or reasons)
+    value_keys = tuple(sorted(set(values) | {k for v in row_values.values() for k in v}))
+    shape = Shape(m.name, a.name, per_row, value_keys, tuple(sorted((k, v is None) for k, v in guard.items())),
+                  jurisdiction_column, step_key_column)
+    log, update, legal = _statements(shape, False)
+    params = _params(m, a, actor, at, reason, step_key)
+    params.update({f"g_{k}": v for k, v in guard.items() if v is not None})
+    params.update({f"v_{k}": v for k, v in values.items()})
+    if where is not None:
+        wanted = _select_where(connection, m, a, where, guard, params, ids)
+        skip_others = True
+    else:
+        wanted = sorted(set(ids or ()))
+    done: list[int] = []
+    for chunk in _chunks(wanted):
+        if skip_others or per_row:
+            found = set(connection.execute(legal, {**params, "ids": chunk}).scalars())
+            if not skip_others and len(found) != len(chunk):
+                raise _refusal(connection, m, a, chunk, conflict, False)
+            chunk = [i for i in chunk if i in found]
+            if not chunk:
+                continue
+        if per_row:
+            rows = [{**params, "k": i, "reason": reasons.get(i, reason),
+                     **{f"v_{k}": row_values.get(i, {}).get(k, values.get(k)) for k in value_keys}} for i in chunk]
+            _write(connection, m, a, chunk, conflict, log, update, rows, rows)
+        else:
+            one = {**params, "ids": chunk, "n": len(chunk)}
+            _write(connection, m, a, chunk, conflict, log, update, one, one)
+        done += chunk
+    return Applied(m.name, a.name, done)
+
+
+def _params(m: Machine, a: Action, actor: Actor, at: datetime, reason: Optional[str], step_key: Optional[str]) -> dict:
+    role = getattr(actor.role, "value", actor.role)
+    params = {"at": at, "actor": actor.username, "role": role, "jurisdiction": actor.jurisdiction_code, "reason": reason,
+              "step_key": step_key, "to_status": a.target}
+    params.update({f"s{i}": s for i, s in enumerate(sorted(a.sources))})
+    return params
+
+
+def _select_where(connection: Connection, m: Machine, a: Action, where, guard: dict, params: dict,
+                  ids: Optional[Iterable[int]]) -> list[int]:
+    t = _table(m)
+    query = select(t.c.id).where(where, t.c[m.column].in_(sorted(a.sources)))
+    for key, value in guard.items():
+        query = query.where(t.c[key].is_(None) if value is None else t.c[key] == value)
+    if ids is not None:
+        query = query.where(t.c.id.in_(sorted(set(ids))))
+    return sorted(connection.execute(query).scalars())
+
+
+def _write(connection: Connection, m: Machine, a: Action, chunk: list[int], conflict: Conflict, log, update,
+           log_params, update_params) -> None:
+    """The log rows (the all-or-nothing check) then the update, or the update alone (then it checks)."""
+    if log is not None:
+        logged = connection.execute(log, log_params).rowcount
+        if logged != len(chunk):
+            raise _refusal(connection, m, a, chunk, conflict, False)
+    moved = connection.execute(update, update_params).rowcount
+    if moved != len(chunk):
+        raise _refusal(connection, m, a, chunk, conflict, False)
+
+
+def create(connection: Connection, machine: Union[str, Machine], action: str, rows: Sequence[Mapping[str, Any]], *,
+           actor: Actor, at: datetime, reason: Optional[str] = None, step_key: Optional[str] = None) -> list[int]:
+    """Insert ``rows`` in the status ``action`` creates (the writer sets it) and log them; returns their ids in order."""
+    m = get_machine(machine)
+    a = m.action(action)
+    if not a.creates:
+        raise IllegalMove(f"“{a.label}”不新建{m.label}")
+    _check_role(m, a, actor)
+    if not rows:
+        return []
+    t = _table(m)
+    statement = t.insert().returning(t.c.id, sort_by_parameter_order=True)
+    ids = [row.id for row in connection.execute(statement, [{**row, m.column: a.target} for row in rows])]
+    record_created(connection, m, action, ids, actor=actor, at=at, reason=reason, step_key=step_key)
+    return ids
+
+
+def record_created(connection: Connection, machine: Union[str, Machine], action: str, ids: Iterable[int], *,
+                   actor: Actor, at: datetime, reason: Optional[str] = None, step_key: Optional[str] = None,
+                   jurisdiction_column: Optional[str] = None, step_key_column: Optional[str] = None) -> int:
+    """Log the creation of rows already inserted with ``initial(machine, action)`` (e.g. by insert_new).
+
+    Refused (``IllegalMove``, nothing logged) unless every row is in the status the action creates."""
+    m = get_machine(machine)
+    a = m.action(action)
+    if not a.creates:
+        raise IllegalMove(f"“{a.label}”不新建{m.label}")
+    _check_role(m, a, actor)
+    ids = sorted(set(ids))
+    if not m.logged or not ids:
+        return len(ids)
+    shape = Shape(m.name, a.name, False, (), (), jurisdiction_column, step_key_column)
+    log, _, _ = _statements(shape, True)
+    params = {**_params(m, a, actor, at, reason, step_key), "source": a.target}
+    for chunk in _chunks(ids):
+        if connection.execute(log, {**params, "ids": chunk, "n": len(chunk)}).rowcount != len(chunk):
+            raise _refusal(connection, m, a, chunk, None, True)
+    return len(ids)
+
+
+__all__ = ["Actor", "Applied", "SystemActor", "apply", "create", "initial", "record_created"]
