@@ -108,11 +108,6 @@ class StatutoryCalendar:
                 counted += 1
         return day
 
-    def workday_on_or_after(self, day: date) -> date:
-        while not self.is_workday(day):
-            day += timedelta(days=1)
-        return day
-
     def workdays_between(self, start: date, end: date) -> int:
         """Working days in (start, end]."""
         return sum(1 for i in range(1, (end - start).days + 1) if self.is_workday(start + timedelta(days=i)))

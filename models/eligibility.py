@@ -18,8 +18,6 @@ from typing import Optional
 from sqlalchemy import JSON, Column, Text
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
-NODE_KINDS = ("criterion", "all_of", "any_of", "k_of_n", "bands", "exclusion", "bonus", "relaxation", "overall")
-
 
 class EligibilityVerdict(SQLModel, table=True):
     __tablename__ = "eligibility_verdict"

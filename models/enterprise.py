@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Optional
 
 from sqlmodel import Field, SQLModel, UniqueConstraint
@@ -69,35 +69,3 @@ class EnterpriseFinancialYear(SQLModel, table=True):
     taxes_paid_wan: Optional[Decimal] = Field(default=None, **MONEY, description="上缴税金（万元）")
     employees: Optional[int] = Field(default=None, description="从业人数")
     rd_staff: Optional[int] = Field(default=None, description="研发人员数")
-
-
-PCT = Decimal("0.01")
-
-
-def percent(part: Decimal | None, whole: Decimal | None) -> Decimal | None:
-    """part / whole in percentage points, 2 decimals; None when undefined."""
-    if part is None or whole is None or whole == 0:
-        return None
-    return (Decimal(part) * 100 / Decimal(whole)).quantize(PCT, rounding=ROUND_HALF_UP)
-
-
-def growth_pct(current: Decimal | None, previous: Decimal | None) -> Decimal | None:
-    """Year-on-year growth in percentage points; None when the base is missing or not positive."""
-    if current is None or previous is None or previous <= 0:
-        return None
-    return percent(Decimal(current) - Decimal(previous), previous)
-
-
-def main_business_share_pct(year: EnterpriseFinancialYear) -> Decimal | None:
-    """主营业务收入占营业收入比重（%）."""
-    return percent(year.main_business_revenue_wan, year.revenue_wan)
-
-
-def rd_ratio_pct(year: EnterpriseFinancialYear) -> Decimal | None:
-    """研发经费占营业收入比重（%）, computed year by year (逐年计算)."""
-    return percent(year.rd_expense_wan, year.revenue_wan)
-
-
-def asset_liability_ratio_pct(year: EnterpriseFinancialYear) -> Decimal | None:
-    """资产负债率（%）."""
-    return percent(year.total_liabilities_wan, year.total_assets_wan)

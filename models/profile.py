@@ -319,10 +319,6 @@ class Profile(Strict):
         return levels[i + 1] if i + 1 < len(levels) else None
 
     @property
-    def entry_level(self) -> ReviewLevel:
-        return self.route[0].level
-
-    @property
     def final_level(self) -> ReviewLevel:
         return self.route[-1].level
 

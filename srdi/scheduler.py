@@ -193,15 +193,6 @@ def job_table(engine: Optional[Engine] = None) -> list[dict]:
              "running": r.running_run_id is not None} for r in rows]
 
 
-def recent_runs(engine: Optional[Engine] = None, limit: int = 20, failed_only: bool = False) -> list[dict]:
-    """The latest job runs (newest first), e.g. for the console's dashboard."""
-    query = select(RUNS_TABLE).order_by(RUNS_TABLE.c.id.desc()).limit(limit)
-    if failed_only:
-        query = query.where(RUNS_TABLE.c.status.in_([JobStatus.failed, JobStatus.partial, JobStatus.interrupted]))
-    with (engine or get_engine()).connect() as connection:
-        return [dict(r._mapping) for r in connection.execute(query)]
-
-
 # ---- running a job once: lease, run, record -----------------------------------------------------
 
 def _real_now() -> datetime:

@@ -4,15 +4,9 @@ from decimal import Decimal
 
 import pytest
 
-from models.enterprise import (
-    EnterpriseFinancialYear,
-    InvalidUSCC,
-    asset_liability_ratio_pct,
-    growth_pct,
-    main_business_share_pct,
-    normalise_uscc,
-    rd_ratio_pct,
-)
+from models.enterprise import InvalidUSCC, normalise_uscc
+from models.metrics import get_metric
+from tasks.eligibility.metrics import YearValues
 
 VALID = "91110000600037341L"  # published example with a correct check character
 
@@ -32,16 +26,20 @@ def test_wrong_length_is_rejected_with_the_reason():
 
 
 def test_ratios_are_computed_from_raw_figures():
-    year = EnterpriseFinancialYear(
-        enterprise_id=1, fiscal_year=2025, revenue_wan=Decimal("12000"), main_business_revenue_wan=Decimal("9000"),
-        rd_expense_wan=Decimal("480"), total_assets_wan=Decimal("20000"), total_liabilities_wan=Decimal("13000"),
-    )
-    assert main_business_share_pct(year) == Decimal("75.00")
-    assert rd_ratio_pct(year) == Decimal("4.00")
-    assert asset_liability_ratio_pct(year) == Decimal("65.00")
+    year = YearValues({2025: {"revenue_wan": Decimal("12000"), "main_business_revenue_wan": Decimal("9000"),
+                              "rd_expense_wan": Decimal("480"), "total_assets_wan": Decimal("20000"),
+                              "total_liabilities_wan": Decimal("13000")}})
+    assert year.value(get_metric("main_business_share_pct"), 2025) == Decimal("75.00")
+    assert year.value(get_metric("rd_ratio_pct"), 2025) == Decimal("4.00")
+    assert year.value(get_metric("asset_liability_ratio_pct"), 2025) == Decimal("65.00")
 
 
 def test_growth_is_undefined_on_a_non_positive_base():
-    assert growth_pct(Decimal("110"), Decimal("100")) == Decimal("10.00")
-    assert growth_pct(Decimal("110"), Decimal("0")) is None
-    assert growth_pct(Decimal("110"), Decimal("-5")) is None
+    growth = get_metric("revenue_growth_pct")
+
+    def of(previous: str):
+        return YearValues({2024: {"revenue_wan": Decimal(previous)}, 2025: {"revenue_wan": Decimal("110")}}).value(growth, 2025)
+
+    assert of("100") == Decimal("10.00")
+    assert of("0") is None
+    assert of("-5") is None

@@ -137,13 +137,3 @@ def _settle_application(connection, objection, notice, status, finding, actor, n
 
 def _entry_status(connection: Connection, entry_id: int, status: NoticeEntryStatus, now: datetime) -> None:
     connection.execute(update(NoticeEntry).where(NoticeEntry.id == entry_id).values(status=status, updated_at=now))
-
-
-def list_objections(connection: Connection, notice_id: int, status: Optional[str] = None) -> list[dict]:
-    query = (select(Objection.id, Application.ref.label("application"), Objection.objector, Objection.grounds,
-                    Objection.received_at, Objection.status, Objection.finding)
-             .join(Application, Application.id == Objection.application_id)
-             .where(Objection.notice_id == notice_id).order_by(Objection.id))
-    if status:
-        query = query.where(Objection.status == status)
-    return [dict(r._mapping) for r in connection.execute(query)]

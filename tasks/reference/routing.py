@@ -88,8 +88,3 @@ def next_level(levels: list[Level], level: ReviewLevel) -> Optional[Level]:
     order = [step.level for step in levels]
     index = order.index(level)
     return levels[index + 1] if index + 1 < len(levels) else None
-
-
-def lower_levels(levels: list[Level], level: ReviewLevel) -> list[ReviewLevel]:
-    order = [step.level for step in levels]
-    return order[: order.index(level)]

@@ -5,10 +5,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Iterable
 
-from sqlalchemy import select, tuple_
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from models.clock import local
 from models.errors import RuleViolation
 from models.profile import Level
 from models.programme import Call
@@ -81,19 +80,3 @@ def open_windows(
         for code in new
     ])
     return new
-
-
-def windows_by_key(connection: Connection, keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], LevelWindow]:
-    """Windows for (call_id, level, jurisdiction_code) keys."""
-    found: dict[tuple[str, str, str], LevelWindow] = {}
-    for chunk in chunks_of(sorted(set(keys))):
-        rows = connection.execute(select(LevelWindow).where(
-            tuple_(LevelWindow.call_id, LevelWindow.level, LevelWindow.jurisdiction_code).in_(chunk)))
-        for row in rows:
-            window = LevelWindow.model_validate(row._mapping)
-            found[(window.call_id, window.level.value, window.jurisdiction_code)] = window
-    return found
-
-
-def describe_due(window: LevelWindow) -> str:
-    return f"{local(window.due_at):%Y-%m-%d %H:%M}"
