@@ -4,7 +4,7 @@ For each chunk of ids, one guarded statement pair: the log rows (``transition`` 
 ``state_change`` for the other logged machines) as one INSERT … SELECT that writes nothing unless
 every row of the chunk may take the action (status among the action's sources, plus the caller's
 guard such as the version read), then one UPDATE with the same guard. Per-row values (a score, a
-reason per row) run the same statements as executemany. A refused move — an undeclared action, a
+reason per row) read the rows first and run the update and the log as executemany. A refused move — an undeclared action, a
 role the action does not admit, a row in another status — raises before anything of the chunk is
 written; a refusal in a later chunk leaves the earlier ones to the caller's transaction to roll
 back (every caller runs in one). The result says which rows changed, so callers need not re-read.
@@ -125,7 +125,7 @@ def _all_or_nothing(m: Machine, condition, shape: Shape):
 
 def _log_statement(m: Machine, a: Action, shape: Shape, creating: bool, whole: bool):
     t, status = _table(m), _table(m).c[m.column]
-    log = (Transition if m.name == "application" else StateChange).__table__
+    log = _log_table(m)
     columns = {
         "at": bindparam("at", type_=log.c.at.type), "actor": bindparam("actor"), "role": bindparam("role", type_=log.c.role.type),
         "action": literal(a.name), "reason": bindparam("reason", type_=log.c.reason.type),
@@ -159,16 +159,51 @@ def _update_statement(m: Machine, a: Action, shape: Shape, whole: bool):
     return t.update().where(_all_or_nothing(m, condition, shape) if whole else condition).values(values)
 
 
+def _log_table(m: Machine):
+    return (Transition if m.name == "application" else StateChange).__table__
+
+
+def _before_columns(m: Machine, shape: Shape) -> list:
+    """What the log needs of a row before the move: id, status, level (applications), the named columns."""
+    t = _table(m)
+    names = ["id", m.column] + (["level"] if m.name == "application" else [])
+    names += [c for c in (shape.jurisdiction_column, shape.step_key_column) if c and c not in names]
+    return [t.c[name] for name in names]
+
+
 @lru_cache(maxsize=512)
 def _statements(shape: Shape, creating: bool):
-    """(log insert or None, update or None, legal-ids select) for one shape; the first write is all-or-nothing."""
+    """(log insert, update, legal-rows select) for one shape; the first write of the IN (…) form is all-or-nothing.
+
+    The per-row form has no log statement: its log rows are built from the legal-rows select."""
     m = get_machine(shape.machine)
     a = m.action(shape.action)
-    t = _table(m)
-    legal = select(t.c.id).where(_condition(m, a, Shape(m.name, a.name, False, (), shape.guard_keys, None, None), creating))
-    log = _log_statement(m, a, shape, creating, whole=True) if m.logged else None
-    update = None if creating else _update_statement(m, a, shape, whole=log is None)
+    in_shape = Shape(m.name, a.name, False, (), shape.guard_keys, None, None)
+    legal = select(*_before_columns(m, shape)).where(_condition(m, a, in_shape, creating))
+    log = _log_statement(m, a, shape, creating, whole=True) if m.logged and not shape.per_row else None
+    update = None if creating else _update_statement(m, a, shape, whole=log is None and not shape.per_row)
     return log, update, legal
+
+
+def _log_rows(m: Machine, a: Action, shape: Shape, rows: list, params: dict, reasons: Mapping, row_values: Mapping,
+              values: Mapping) -> list[dict]:
+    """The log rows of a per-row move, from the rows as read before it and the values it sets."""
+    out = []
+    for row in rows:
+        status = _value(row._mapping[m.column])
+        entry = {"at": params["at"], "actor": params["actor"], "role": params["role"], "action": a.name,
+                 "jurisdiction_code": row._mapping[shape.jurisdiction_column] if shape.jurisdiction_column else params["jurisdiction"],
+                 "from_status": status, "to_status": a.leads_to(status), "reason": reasons.get(row.id, params["reason"]),
+                 "step_key": (params["step_key"] or "") + row._mapping[shape.step_key_column] if shape.step_key_column
+                 else params["step_key"]}
+        if m.name == "application":
+            after = {**values, **row_values.get(row.id, {})}
+            entry.update(application_id=row.id, from_level=row.level, to_level=after.get("level", row.level),
+                         score=after.get("score") if "score" in shape.value_keys else None)
+        else:
+            entry.update(subject_id=row.id, machine=m.name)
+        out.append(entry)
+    return out
 
 
 # ---- refusals ----------------------------------------------------------------------------------
@@ -244,16 +279,18 @@ def apply(connection: Connection, machine: Union[str, Machine], action: str, ids
     done: list[int] = []
     for chunk in _chunks(wanted):
         if skip_others or per_row:
-            found = set(connection.execute(legal, {**params, "ids": chunk}).scalars())
+            found = {row.id: row for row in connection.execute(legal, {**params, "ids": chunk})}
             if not skip_others and len(found) != len(chunk):
                 raise _refusal(connection, m, a, chunk, conflict, False)
             chunk = [i for i in chunk if i in found]
             if not chunk:
                 continue
         if per_row:
-            rows = [{**params, "k": i, "reason": reasons.get(i, reason),
-                     **{f"v_{k}": row_values.get(i, {}).get(k, values.get(k)) for k in value_keys}} for i in chunk]
-            _write(connection, m, a, chunk, conflict, log, update, rows, rows)
+            rows = [{**params, "k": i, **{f"v_{k}": row_values.get(i, {}).get(k, values.get(k)) for k in value_keys}} for i in chunk]
+            _write(connection, m, a, chunk, conflict, None, update, None, rows)
+            if m.logged:
+                connection.execute(_log_table(m).insert(), _log_rows(m, a, shape, [found[i] for i in chunk], params, reasons,
+                                                                     row_values, values))
         else:
             one = {**params, "ids": chunk, "n": len(chunk)}
             _write(connection, m, a, chunk, conflict, log, update, one, one)

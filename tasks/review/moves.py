@@ -1,8 +1,8 @@
-"""Set-based status moves of applications, each with its row in the transition log (流转记录).
+"""Who acts on applications (Actor, bureau users) and set-based moves of applications through the
+workflow writer (models/workflow_writer.py), each with its row in the transition log (流转记录).
 
-One UPDATE per chunk guarded by the expected status, then one INSERT of the transition rows.
-If another writer moved one of the applications meanwhile, the counts differ and the whole
-unit of work is refused (Conflict) and rolled back by the caller's transaction.
+If another writer moved one of the applications meanwhile, the move is refused (Conflict) with
+nothing written, and the caller's transaction rolls back whatever it had written before.
 """
 
 from __future__ import annotations
@@ -11,14 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, Optional
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from models.application import Application
 from models.enums import ApplicationStatus, Role
-from models.errors import Conflict, Forbidden, NotFound
+from models.errors import Forbidden, IllegalMove, NotFound
 from models.jurisdiction import Jurisdiction, User
-from models.transition import Transition
+from models.workflow import APPLICATION
+from models.workflow_writer import apply
 
 CHUNK = 500
 
@@ -73,48 +73,15 @@ def move_applications(
     step_key: Optional[str] = None,
     reasons: Optional[dict[int, str]] = None,
 ) -> int:
-    """Move every listed application from ``from_status`` to ``to_status`` at its current level.
+    """Take ``action`` (models/workflow.py) on every listed application, each now ``from_status``.
 
-    ``reasons`` gives a per-application reason (e.g. the objection's finding); ``reason`` the
-    common one. Returns the number moved; raises Conflict when any had already moved.
+    ``to_status`` must be where the workflow table leads the action. ``reasons`` gives a
+    per-application reason (e.g. the objection's finding); ``reason`` the common one. Returns the
+    number moved; raises Conflict (nothing written) when any had already moved.
     """
-    ids = sorted(set(application_ids))
-    if not ids:
-        return 0
-    levels: dict[int, str] = {}
-    for chunk in chunks(ids):
-        found = dict(connection.execute(
-            select(Application.id, Application.level).where(Application.id.in_(chunk), Application.status == from_status)
-        ).all())
-        moved = connection.execute(
-            update(Application)
-            .where(Application.id.in_(chunk), Application.status == from_status)
-            .values(status=to_status, version=Application.version + 1, updated_at=at)
-        ).rowcount
-        if moved != len(chunk) or len(found) != len(chunk):
-            raise Conflict(f"有 {len(chunk) - min(moved, len(found))} 件申请的状态已被他人改变（应为 {from_status.value}），"
-                           f"本次操作未执行，请刷新后重试")
-        levels.update(found)
-    reasons = reasons or {}
-    connection.execute(
-        Transition.__table__.insert(),
-        [
-            {
-                "application_id": app_id,
-                "at": at,
-                "actor": actor.username,
-                "role": actor.role,
-                "jurisdiction_code": actor.jurisdiction_code,
-                "action": action,
-                "from_level": levels[app_id],
-                "from_status": from_status,
-                "to_level": levels[app_id],
-                "to_status": to_status,
-                "reason": reasons.get(app_id, reason),
-                "score": None,
-                "step_key": step_key,
-            }
-            for app_id in ids
-        ],
-    )
-    return len(ids)
+    declared = APPLICATION.action(action)
+    if from_status not in declared.sources or declared.leads_to(from_status) != to_status:
+        raise IllegalMove(f"流转规则中“{declared.label}”不是从 {from_status.value} 到 {to_status.value}")
+    return apply(connection, APPLICATION, action, application_ids, actor=actor, at=at, guard={"status": from_status},
+                 reason=reason, reasons=reasons, step_key=step_key,
+                 conflict=lambda n: f"有 {n} 件申请的状态已被他人改变（应为 {from_status.value}），本次操作未执行，请刷新后重试").count
