@@ -41,7 +41,7 @@ from models.review import LevelWindow
 from models.transition import Transition
 from tasks.reference.calls import call_context
 from tasks.reports.labels import action_label, status_label
-from tasks.review.decision_writes import AT_DESK, BY_VERSION, DECIDABLE, OUTCOMES, change_status, grouped, log_decisions, set_scores
+from tasks.review.decision_writes import DECIDABLE, OUTCOMES, Decided, write_decisions
 from tasks.review.moves import chunks
 
 AppKey = Union[int, str]
@@ -207,12 +207,9 @@ def _check_score(score: Optional[Decimal], ref: str) -> Optional[Decimal]:
 def _write(connection: Connection, changes: list[dict], who: Who, now: datetime) -> list[Outcome]:
     """Status changes guarded by the version read, the scores, then the log; Conflict if any version moved."""
     ref = changes[0]["row"].ref if len(changes) == 1 else f"中有 {len(changes)} 件之一"
-    change_status(connection, BY_VERSION, grouped(((c["row"].version, c["to"]), c["row"].id) for c in changes), {}, now,
-                  f"申报 {ref} 刚被他人修改，您的决定未保存，请刷新后重试")
-    set_scores(connection, {c["row"].id: c["score"] for c in changes if c["score"] is not None})
-    log_decisions(connection, grouped((
-        (c["action"], c["row"].status, c["to"], "；".join(p for p in (c["reason"], c["late"]) if p) or None,
-         c["score"] is not None), c["row"].id) for c in changes), who, now)
+    write_decisions(connection, [Decided(c["row"].id, c["action"], c["row"].version,
+                                         "；".join(p for p in (c["reason"], c["late"]) if p) or None, c["score"]) for c in changes],
+                    who, now, f"申报 {ref} 刚被他人修改，您的决定未保存，请刷新后重试")
     return [Outcome(c["row"].id, c["row"].ref, ReviewLevel(c["row"].level), c["to"], c["row"].version + 1) for c in changes]
 
 
@@ -242,12 +239,9 @@ def _decide_set(connection: Connection, who: Who, items: list[DecisionItem], now
     if decidable != len(ids):
         return None
     what = f"本批 {len(ids)} 件申报中有的" if len(ids) > 1 else f"申报 {connection.execute(OUTCOMES, {'ids': ids}).one().ref} "
-    change_status(connection, AT_DESK, grouped(((None, RESULT[item.decision]), item.application) for item in items),
-                  {"desk": who.jurisdiction_code}, now, f"{what}刚被他人处理，您的决定未保存，请刷新后重试")
-    set_scores(connection, {app_id: value for app_id, value in scores.items() if value is not None})
-    log_decisions(connection, grouped((
-        (item.decision.value, ApplicationStatus.pending, RESULT[item.decision], (item.reason or "").strip() or None,
-         scores[item.application] is not None), item.application) for item in items), who, now)
+    write_decisions(connection, [Decided(item.application, item.decision.value, None, (item.reason or "").strip() or None,
+                                         scores[item.application]) for item in items],
+                    who, now, f"{what}刚被他人处理，您的决定未保存，请刷新后重试", desk=who.jurisdiction_code)
     outcomes = {}
     for chunk in chunks(ids, 5000):
         outcomes.update((r.id, Outcome(r.id, r.ref, ReviewLevel(r.level), ApplicationStatus(r.status), r.version))
