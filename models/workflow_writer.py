@@ -143,7 +143,8 @@ def _log_statement(m: Machine, a: Action, shape: Shape, creating: bool, whole: b
         columns.update(subject_id=t.c.id, machine=literal(m.name))
     condition = _condition(m, a, shape, creating)
     where = _all_or_nothing(m, condition, shape) if whole else condition
-    return log.insert().from_select(list(columns), select(*columns.values()).where(where))
+    # the caller checks the count: PostgreSQL (psycopg) reports an INSERT … SELECT's rowcount only when asked to keep it
+    return log.insert().from_select(list(columns), select(*columns.values()).where(where)).execution_options(preserve_rowcount=True)
 
 
 def _update_statement(m: Machine, a: Action, shape: Shape, whole: bool):
