@@ -37,6 +37,7 @@ from models.funding import DisbursementRun, FundTranche, Payment, RunStatus, Tra
 from models.funding_plan import ImplementationPlan, PlanStatus
 from models.profile import Funding, Profile
 from models.settings import setting
+from models.workflow_writer import SystemActor, apply, create
 from tasks.funding.allocation_workbook import default_directory, workbook_path, write_allocation_workbook
 from tasks.funding.plan import find_plan, profile_for
 from tasks.funding.plan_checks import CITE_90, key_enterprise_share_pct, shown_pct
@@ -150,8 +151,8 @@ def end_dead_runs(connection: Connection, tranche: FundTranche) -> list[int]:
 
     Locks the tranche first (a row lock on PostgreSQL, the write lock on SQLite), so two runs
     starting at once are taken one after the other: the second finds the first and refuses."""
-    connection.execute(update(FundTranche).where(FundTranche.id == tranche.id).values(status=FundTranche.status))
-    now, ended = wall_now(), []
+    connection.execute(update(FundTranche).where(FundTranche.id == tranche.id).values(label=FundTranche.label))   # the lock
+    now, dead = wall_now(), {}
     running = connection.execute(select(DisbursementRun.id, DisbursementRun.owner, DisbursementRun.heartbeat_at,
                                         DisbursementRun.lease_until)
                                  .where(DisbursementRun.tranche_id == tranche.id, DisbursementRun.status == RunStatus.running)).all()
@@ -161,10 +162,13 @@ def end_dead_runs(connection: Connection, tranche: FundTranche) -> list[int]:
             raise Conflict(f"第{tranche.tranche_index}笔资金正由 {run.owner} 拨付中（运行 #{run.id}，最后心跳 "
                            f"{_shown_time(run.heartbeat_at)}，租约至 {_shown_time(run.lease_until)}）；"
                            "同一笔资金不能同时运行两次拨付，请待其结束后再运行")
-        connection.execute(update(DisbursementRun).where(DisbursementRun.id == run.id, DisbursementRun.status == RunStatus.running)
-                           .values(status=RunStatus.failed, finished_at=clock.now(), error=reason))
-        ended.append(run.id)
-    return ended
+        dead[run.id] = reason
+    if not dead:
+        return []
+    ended_at = clock.now()
+    return apply(connection, "disbursement_run", "fail", dead, actor=SystemActor(), at=ended_at, reasons=dead,
+                 row_values={run_id: {"finished_at": ended_at, "error": reason} for run_id, reason in dead.items()},
+                 skip_others=True).ids           # one that ended itself meanwhile (mark_failed) stays as it ended
 
 
 def renew_lease(connection: Connection, run_id: int) -> None:
@@ -201,12 +205,12 @@ def prepare(engine: Engine, province_code: str, tranche_index: int, *, batch: Op
         decision = decide_tranche(connection, plan, tranche, funding)
         check_direct_share(decision.payable, funding)
         tranche = record_receipt(connection, plan, tranche, funding, received_at=received_at, doc_no=doc_no)
-        discontinue(connection, decision.newly_stopped, tranche.years_after_approval)
-        now = wall_now()
+        discontinue(connection, decision.newly_stopped, tranche.years_after_approval, plan.province_code)
+        now, started_at = wall_now(), clock.now()
         try:
-            run_id = connection.execute(DisbursementRun.__table__.insert().values(
-                tranche_id=tranche.id, started_at=clock.now(), status=RunStatus.running, actor=actor, owner=this_process(),
-                heartbeat_at=now, lease_until=now + lease_length())).inserted_primary_key[0]
+            [run_id] = create(connection, "disbursement_run", "start", [dict(
+                tranche_id=tranche.id, started_at=started_at, actor=actor, owner=this_process(),
+                heartbeat_at=now, lease_until=now + lease_length())], actor=SystemActor(plan.province_code, actor), at=started_at)
         except IntegrityError:                      # uq_run_tranche_running: another run got in first
             raise Conflict(f"第{tranche_index}笔资金已有一个拨付运行在进行，同一笔资金不能同时运行两次拨付，请待其结束后再运行") from None
     return Prepared(plan, tranche, decision, run_id)
@@ -246,13 +250,12 @@ def finish(engine: Engine, prepared: Prepared, created: int, out_dir: Optional[P
         if created or decision.newly_stopped or not workbook.exists():    # an unchanged re-run keeps the file
             workbook = write_allocation_workbook(connection, plan, tranche, not_paid, out_dir)
         renew_lease(connection, prepared.run_id)      # a run declared dead meanwhile completes nothing
-        status = tranche.status
+        status, now, who = tranche.status, clock.now(), SystemActor(plan.province_code)
         if not decision.pending and tranche.status == TrancheStatus.received:
             status = TrancheStatus.disbursed
-            connection.execute(update(FundTranche).where(FundTranche.id == tranche.id, FundTranche.status == TrancheStatus.received)
-                               .values(status=status))
-        connection.execute(update(DisbursementRun).where(DisbursementRun.id == prepared.run_id).values(
-            status=RunStatus.completed, finished_at=clock.now(), payments_created=created, workbook_path=str(workbook)))
+            apply(connection, "tranche", "disburse", [tranche.id], actor=who, at=now, skip_others=True)
+        apply(connection, "disbursement_run", "complete", [prepared.run_id], actor=who, at=now,
+              values={"finished_at": now, "payments_created": created, "workbook_path": str(workbook)})
     amount = sum((e.amount_wan for e in decision.payable), Decimal(0))
     return RunOutcome(plan.province_code, plan.batch, tranche.tranche_index, tranche.id, created, paid[0], len(decision.payable),
                       amount, _shown(key_enterprise_share_pct(decision.payable)), decision.pending, decision.stopped, workbook,
@@ -260,9 +263,10 @@ def finish(engine: Engine, prepared: Prepared, created: int, out_dir: Optional[P
 
 
 def mark_failed(engine: Engine, run_id: int, error: BaseException) -> None:
-    with engine.begin() as connection:
-        connection.execute(update(DisbursementRun).where(DisbursementRun.id == run_id, DisbursementRun.status == RunStatus.running)
-                           .values(status=RunStatus.failed, finished_at=clock.now(), error=f"{type(error).__name__}: {error}"[:2000]))
+    message, now = f"{type(error).__name__}: {error}"[:2000], clock.now()
+    with engine.begin() as connection:            # a run another one already ended stays as it was ended
+        apply(connection, "disbursement_run", "fail", [run_id], actor=SystemActor(), at=now, reason=message,
+              values={"finished_at": now, "error": message}, skip_others=True)
 
 
 def run_disbursement(engine: Engine, province_code: str, tranche_index: int, *, batch: Optional[int] = None,

@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Optional
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from models.clock import clock
@@ -30,6 +30,7 @@ from models.funding import (
     TrancheStatus,
 )
 from models.funding_plan import ImplementationPlan
+from models.workflow_writer import SystemActor, apply
 from tasks.funding.plan import find_plan
 from tasks.funding.tranches import allocation_deadline_key, get_tranche
 from tasks.reminders.deadlines import close_deadlines
@@ -45,8 +46,8 @@ def report_allocation_plan(connection: Connection, province_code: str, tranche_i
     if tranche.status != TrancheStatus.disbursed:
         raise RuleViolation(f"第{tranche_index}笔资金当前为“{tranche.status.label}”，分配方案完成（全部对象已分配）后才能登记上报")
     reported_at = reported_at or clock.now()
-    connection.execute(update(FundTranche).where(FundTranche.id == tranche.id, FundTranche.status == TrancheStatus.disbursed)
-                       .values(status=TrancheStatus.reported, allocation_reported_at=reported_at))
+    apply(connection, "tranche", "report", [tranche.id], actor=SystemActor(plan.province_code), at=reported_at,
+          values={"allocation_reported_at": reported_at}, skip_others=True)     # reported meanwhile: that report stands
     state = DeadlineState.met if reported_at <= tranche.allocation_plan_due_at else DeadlineState.missed
     close_deadlines(connection, [allocation_deadline_key(plan.id, tranche_index)], state, reported_at)
     return True

@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable, Optional
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from models.clock import SHANGHAI, clock, local
@@ -25,6 +25,7 @@ from models.funding import FundingRecipient, FundTranche, RecipientStatus, Tranc
 from models.funding_plan import ImplementationPlan, ItemType, PlanStatus, PlatformCategory
 from models.performance import ContinuationEntry, ContinuationList, PerformanceReview
 from models.profile import Funding, Profile
+from models.workflow_writer import SystemActor, apply, initial, record_created
 from tasks.funding.rules import funding_of, grade_factor
 from tasks.insert_once import insert_new
 from tasks.reminders.deadlines import close_deadlines, register_deadlines
@@ -52,8 +53,9 @@ def schedule_tranches(connection: Connection, plan_id: int, profile: Profile, *,
         due = approved_on if t.years_after_approval == 0 else add_years(implementation_start, t.years_after_approval)
         rows.append({"plan_id": plan_id, "tranche_index": t.index, "label": t.label, "years_after_approval": t.years_after_approval,
                      "share_pct": t.share_pct, "requires_review": t.requires_review, "scheduled_on": due,
-                     "status": TrancheStatus.scheduled})
+                     **initial("tranche", "schedule")})
     created = insert_new(connection, FundTranche.__table__, rows, ["plan_id", "tranche_index"])
+    record_created(connection, "tranche", "schedule", created, actor=SystemActor(plan.province_code), at=clock.now())
     register_deadlines(connection, [
         {"key": tranche_deadline_key(plan_id, r["tranche_index"]), "kind": "tranche",
          "title": f"{plan.title} 第{r['tranche_index']}笔奖补资金（{r['label']}）应下达",
@@ -98,9 +100,9 @@ def record_receipt(connection: Connection, plan: ImplementationPlan, tranche: Fu
     if tranche.received_at is None:
         received_at = received_at or clock.now()
         due = allocation_plan_due(received_at, funding)
-        connection.execute(update(FundTranche).where(FundTranche.id == tranche.id, FundTranche.received_at.is_(None))
-                           .values(received_at=received_at, allocation_plan_due_at=due, indicator_doc_no=doc_no,
-                                   status=TrancheStatus.received))
+        apply(connection, "tranche", "receive", [tranche.id], actor=SystemActor(plan.province_code), at=received_at,
+              guard={"received_at": None}, values={"received_at": received_at, "allocation_plan_due_at": due, "indicator_doc_no": doc_no},
+              skip_others=True)                   # received meanwhile by another run: the first receipt stands
         tranche = get_tranche(connection, plan.id, tranche.tranche_index)
     close_deadlines(connection, [tranche_deadline_key(plan.id, tranche.tranche_index)], DeadlineState.met, tranche.received_at)
     register_deadlines(connection, [{
@@ -185,16 +187,15 @@ def decide_tranche(connection: Connection, plan: ImplementationPlan, tranche: Fu
     return decision
 
 
-def discontinue(connection: Connection, stops: Iterable[tuple[int, str]], year_index: int) -> int:
+def discontinue(connection: Connection, stops: Iterable[tuple[int, str]], year_index: int,
+                jurisdiction_code: Optional[str] = None) -> int:
     """Mark recipients 停止支持 (one statement for the set); already stopped ones stay as they are."""
-    params = [{"rid": rid, "why": why} for rid, why in stops]
-    if not params:
+    reasons = dict(stops)
+    if not reasons:
         return 0
-    table = FundingRecipient.__table__
-    return connection.execute(
-        update(table).where(table.c.id == bindparam("rid"), table.c.status == RecipientStatus.active)
-        .values(status=RecipientStatus.discontinued, discontinued_year=year_index, discontinued_reason=bindparam("why")),
-        params).rowcount
+    return apply(connection, "recipient", "discontinue", reasons, actor=SystemActor(jurisdiction_code), at=clock.now(),
+                 row_values={rid: {"discontinued_year": year_index, "discontinued_reason": why} for rid, why in reasons.items()},
+                 reasons=reasons, skip_others=True).count
 
 
 def record_continuation_list(connection: Connection, plan_id: int, year_index: int, usccs: Iterable[str], *,
