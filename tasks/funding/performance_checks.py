@@ -15,7 +15,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Iterable, Literal, Optional
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from models.clock import clock
@@ -24,6 +24,7 @@ from models.errors import NotFound, RuleViolation
 from models.funding import FundingRecipient, RecipientStatus
 from models.funding_plan import ItemType, PlatformCategory
 from models.performance import PerformanceActual, ProvincialTargetValue, Rectification, RectificationStatus
+from models.workflow_writer import SystemActor, apply, initial, record_created
 from tasks.funding.performance import year_window
 from tasks.funding.plan import get_plan
 from tasks.funding.rules import PerformanceRules, performance_rules
@@ -104,8 +105,9 @@ def check_platform_p2p(connection: Connection, plan_id: int, year_index: int) ->
     served = dict(connection.execute(select(PerformanceActual.recipient_id, func.sum(PerformanceActual.value)).where(
         PerformanceActual.recipient_id.in_([p.id for p in platforms]), PerformanceActual.indicator == "p2p_served_giant_count",
         PerformanceActual.period_end >= start, PerformanceActual.period_end <= end).group_by(PerformanceActual.recipient_id)).all())
-    return [Finding(f"p2p:{p.id}", f"{p.name} 点对点服务重点“小巨人”企业户数", None if served.get(p.id) is None else Decimal(str(served[p.id])),
-                    Decimal(keys), served.get(p.id) is not None and Decimal(str(served[p.id])) >= keys, False, CITE_P2P)
+    counts = {rid: Decimal(str(n)) for rid, n in served.items() if n is not None}
+    return [Finding(f"p2p:{p.id}", f"{p.name} 点对点服务重点“小巨人”企业户数", counts.get(p.id), Decimal(keys),
+                    p.id in counts and counts[p.id] >= keys, False, CITE_P2P)
             for p in platforms]
 
 
@@ -129,9 +131,10 @@ def open_rectifications(connection: Connection, plan_id: int, year_index: int, i
             if recipient_id is None:
                 raise RuleViolation(f"第{number}项 字段 uscc：{item['uscc']!r} 不是本方案的批复对象")
         rows.append({"plan_id": plan_id, "recipient_id": recipient_id, "year_index": year_index, "issue": item["issue"],
-                     "required_action": item["required_action"], "due_at": due_at, "status": RectificationStatus.open,
+                     "required_action": item["required_action"], "due_at": due_at, **initial("rectification", "open"),
                      "deadline_key": rectification_key(plan_id, year_index, recipient_id, number), "created_at": now})
     created = insert_new(connection, Rectification.__table__, rows, ["deadline_key"])
+    record_created(connection, "rectification", "open", created, actor=SystemActor(plan.province_code), at=now)
     register_deadlines(connection, [{"key": r["deadline_key"], "kind": "rectification", "due_at": due_at,
                                      "title": f"{plan.title} 第{year_index}年度考核整改：{r['issue'][:60]}",
                                      "jurisdiction_code": plan.province_code, "subject": f"plan:{plan_id}"} for r in rows])
@@ -146,5 +149,6 @@ def close_rectification(connection: Connection, rectification_id: int, *, at: Op
     if row.status == RectificationStatus.done:
         return
     at = at or clock.now()
-    connection.execute(update(Rectification).where(Rectification.id == rectification_id).values(status=RectificationStatus.done, closed_at=at))
+    apply(connection, "rectification", "close", [rectification_id], actor=SystemActor(), at=at, values={"closed_at": at},
+          skip_others=True)                     # closed meanwhile by another clerk: that closing stands
     close_deadlines(connection, [row.deadline_key], DeadlineState.met, at)
