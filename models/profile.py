@@ -229,6 +229,82 @@ class Ban(Strict):
     cite: Optional[str] = None
 
 
+# Today's rules where a profile states none: 报送省级前可撤回; a score of 0–99999.99 with two decimals.
+CITE_VOLUNTARY = "财建〔2021〕2号 001_29593a7c351fc6b7.txt L41；004_003bf4f7a3377d33.txt L77（自愿申报）"
+SCORE_COLUMN_MAX = Decimal("99999.99")   # application.score: NUMERIC(7, 2)
+SCORE_COLUMN_DECIMALS = 2
+
+
+class Withdrawal(Strict):
+    """撤回申报: the levels at which the applicant may still withdraw (自愿申报).
+
+    No document sets a limit; the default — while the application is below the provincial level —
+    is a design value (programme-core.md T08).
+    """
+
+    levels: list[ReviewLevel] = Field(default_factory=lambda: [ReviewLevel.county, ReviewLevel.municipal])
+    assumed: bool = True
+    cite: Optional[str] = CITE_VOLUNTARY
+    note: Optional[str] = "文件未规定撤回期限；报送省级前（区县、市（州）审核阶段）可撤回为设计取值（programme-core.md T08）。"
+
+    @model_validator(mode="after")
+    def _levels(self) -> "Withdrawal":
+        order = list(ReviewLevel)
+        if self.levels != sorted(self.levels, key=order.index) or len(set(self.levels)) != len(self.levels):
+            raise ValueError("@levels: 可撤回的层级应自下而上、不重复（county → municipal → provincial → ministry）")
+        if self.assumed and not self.note:
+            raise ValueError("@note: 标为 assumed 的撤回规则需要 note 说明取值理由")
+        return self
+
+    def allows(self, level: ReviewLevel) -> bool:
+        return level in self.levels
+
+    @property
+    def closes_at(self) -> Optional[ReviewLevel]:
+        """The lowest level above every withdrawable one (报送该级后不能撤回)."""
+        order = list(ReviewLevel)
+        above = order[order.index(self.levels[-1]) + 1:] if self.levels else order
+        return above[0] if above else None
+
+
+class Scoring(Strict):
+    """评分: the range and precision of a reviewer's score (e.g. 专家评分 0–100 where a document says so).
+
+    Where the documents state no range the default is the widest the record holds (0–99999.99).
+    """
+
+    min: Decimal = Decimal(0)
+    max: Decimal = SCORE_COLUMN_MAX
+    decimals: int = Field(default=SCORE_COLUMN_DECIMALS, ge=0, le=SCORE_COLUMN_DECIMALS)
+    assumed: bool = True
+    cite: Optional[str] = None
+    note: Optional[str] = "文件未规定评分区间；取记录可容纳的最大范围（0–99999.99，两位小数）。"
+
+    @model_validator(mode="after")
+    def _range(self) -> "Scoring":
+        if self.min < 0:
+            raise ValueError(f"@min: 评分下限不能为负，实际为 {self.min}")
+        if self.max > SCORE_COLUMN_MAX:
+            raise ValueError(f"@max: 评分上限不能超过 {SCORE_COLUMN_MAX}（记录的精度），实际为 {self.max}")
+        if self.min >= self.max:
+            raise ValueError(f"@max: 评分上限应大于下限 {self.min}，实际为 {self.max}")
+        step = Decimal(1).scaleb(-self.decimals)
+        for name, bound in (("min", self.min), ("max", self.max)):
+            if bound != bound.quantize(step):
+                raise ValueError(f"@{name}: 应最多 {self.decimals} 位小数，实际为 {bound}")
+        if self.assumed and not self.note:
+            raise ValueError("@note: 标为 assumed 的评分区间需要 note 说明取值理由")
+        return self
+
+    def accepts(self, value: Decimal) -> bool:
+        return self.min <= value <= self.max and value == value.quantize(Decimal(1).scaleb(-self.decimals))
+
+    @property
+    def text(self) -> str:
+        precision = {0: "为整数", 1: "最多一位小数", 2: "最多两位小数"}[self.decimals]
+        return f"{self.min}–{self.max} 之间、{precision}"
+
+
 class Tranche(Strict):
     """One instalment of a funded tier (批复当年 / 实施期满1年 / 满2年)."""
 
@@ -242,8 +318,20 @@ class Tranche(Strict):
     note: Optional[str] = None
 
 
+# 合规性审核意见预通知 三 (seed 000 L61): the 2021 工作安排 cut-off, the only year a document has fixed so far.
+CITE_PRE_NOTICE_2021 = ("无文号（工业和信息化部中小企业局 财政部经济建设司 预通知）000_44edbe0ec2e74b35.txt L61"
+                        "（于5月12日（周三）上午8:00前函报，逾期未报送视同不申请公共服务体系奖补资金）")
+
+
+def _work_arrangement_2021() -> dict[int, DeadlineRule]:
+    return {2021: DeadlineRule(kind="fixed", at=datetime(2021, 5, 12, 8, 0, tzinfo=SHANGHAI), exclusive=True,
+                               cite=CITE_PRE_NOTICE_2021)}
+
+
 class Funding(Strict):
     tranches: list[Tranche] = Field(min_length=1)
+    # 工作安排 (公共服务体系奖补资金): each year's pre-notice fixes its own cut-off, by call year.
+    work_arrangement_deadlines: dict[int, DeadlineRule] = Field(default_factory=_work_arrangement_2021)
     grade_factors: dict[str, Decimal] = Field(default_factory=dict)   # 优秀/良好/合格/不合格 → factor
     min_direct_enterprise_share_pct: Optional[Decimal] = Field(default=None, ge=0, le=100)
     max_platforms_per_batch: Optional[int] = Field(default=None, ge=0)
@@ -268,7 +356,24 @@ class Funding(Strict):
         negative = [grade for grade, factor in self.grade_factors.items() if factor < 0]
         if negative:
             raise ValueError(f"@grade_factors: 系数不能为负，不符合的有 {negative}")
+        for year, rule in self.work_arrangement_deadlines.items():
+            where = f"@work_arrangement_deadlines.{year}"
+            if rule.kind == "after_event":
+                raise ValueError(f"{where}.kind: 工作安排截止应为 fixed（预通知写明的日期时间）或 annual，不能以事件起算")
+            if rule.kind == "fixed" and local(rule.at).year != year:
+                raise ValueError(f"{where}.at: 应在 {year} 年内，实际为 {local(rule.at):%Y-%m-%d %H:%M}")
+            if not rule.cite:
+                raise ValueError(f"{where}.cite: 工作安排截止须注明所依据的预通知或文件")
         return self
+
+    def work_arrangement_deadline(self, year: int) -> DeadlineRule:
+        """The 工作安排 cut-off of ``year``; a year no document has fixed is refused, not guessed."""
+        try:
+            return self.work_arrangement_deadlines[year]
+        except KeyError:
+            known = "、".join(str(y) for y in sorted(self.work_arrangement_deadlines)) or "（无）"
+            raise ProfileError(f"资金规则 funding.work_arrangement_deadlines 未载明 {year} 年工作安排的报送截止"
+                               f"（已载明：{known}）；请按当年预通知补充") from None
 
 
 class Profile(Strict):
@@ -285,6 +390,8 @@ class Profile(Strict):
     eligibility: Optional[EligibilityRules] = None
     funding: Optional[Funding] = None
     reminders: ReminderPolicy = Field(default_factory=ReminderPolicy)
+    withdrawal: Withdrawal = Field(default_factory=Withdrawal)
+    scoring: Scoring = Field(default_factory=Scoring)
     notes: Optional[str] = None
 
     @model_validator(mode="after")
@@ -302,6 +409,10 @@ class Profile(Strict):
             stray = [level.value for level in self.validity.re_review.route if level not in levels]
             if stray:
                 raise ValueError(f"@validity.re_review.route: 复核层级应在审核路径中，多出 {stray}")
+        if "withdrawal" in self.model_fields_set:
+            stray = [level.value for level in self.withdrawal.levels if level not in levels]
+            if stray:
+                raise ValueError(f"@withdrawal.levels: 可撤回的层级应在审核路径 {[level.value for level in levels]} 中，多出 {stray}")
         bands = set(self.eligibility.band_ids()) if self.eligibility else set()
         for i, step in enumerate(self.route):
             for j, cap in enumerate(step.quota.sub_caps if step.quota else []):

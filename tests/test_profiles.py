@@ -5,6 +5,8 @@ Each test names the document whose rule it checks, so a failing test says which 
 
 from __future__ import annotations
 
+import os
+import time
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -365,3 +367,111 @@ def test_sync_programmes_is_idempotent_and_picks_up_changes(engine, clock, tmp_p
         rows = {r.id: r for r in connection.execute(select(Programme.__table__))}
     assert rows["national-little-giant"].loaded_at == first_loaded
     assert rows["qinghai-provincial-srdi"].loaded_at != first_loaded
+
+
+def _age(directory: Path, seconds: int = 3600) -> None:
+    """Back-date every file (and the directory) as an editor would have left them long ago."""
+    old = time.time() - seconds
+    for path in [*directory.iterdir(), directory]:
+        os.utime(path, (old, old))
+
+
+def test_unchanged_profiles_are_stat_not_read_and_an_edited_one_alone_is_parsed_again(tmp_path, monkeypatch):
+    import tasks.reference.programmes as programmes
+
+    directory = copy_shipped(tmp_path / "programmes")
+    _age(directory)
+    reads, parses = [], []
+    read, parse = programmes._read, programmes.parse_profile
+    monkeypatch.setattr(programmes, "_read", lambda path: reads.append(path.name) or read(path))
+    monkeypatch.setattr(programmes, "parse_profile", lambda text, source: parses.append(Path(source).name) or parse(text, source))
+
+    assert get_profile("hebei-provincial-srdi", directory).notice.length == 5
+    assert len(reads) == len(parses) == len(SHIPPED)
+    reads.clear(), parses.clear()
+    for _ in range(3):
+        get_profile("hebei-provincial-srdi", directory)
+    assert reads == [] and parses == []                 # stat only: nothing read, nothing parsed
+
+    path = directory / "hebei-provincial-srdi.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("  length: 5\n", "  length: 7\n"), encoding="utf-8")
+    assert get_profile("hebei-provincial-srdi", directory).notice.length == 7
+    assert reads == parses == ["hebei-provincial-srdi.yaml"]
+
+    reads.clear(), parses.clear()
+    os.utime(directory / "qinghai-provincial-srdi.yaml")     # touched, content unchanged: read and hashed, not parsed
+    get_profile("hebei-provincial-srdi", directory)
+    assert "qinghai-provincial-srdi.yaml" in reads and "qinghai-provincial-srdi.yaml" not in parses
+
+
+def test_a_new_profile_file_is_found_without_restarting(tmp_path):
+    directory = copy_shipped(tmp_path / "programmes")
+    _age(directory)
+    assert "extra-hebei" not in load_all(directory)
+    (directory / "extra-hebei.yaml").write_text(
+        shipped_text("hebei-provincial-srdi").replace("id: hebei-provincial-srdi", "id: extra-hebei"), encoding="utf-8")
+    assert "extra-hebei" in load_all(directory)
+
+
+# ---------------------------------------------------------------- rules that used to be constants
+
+
+def test_defaults_keep_todays_rules_withdraw_below_provincial_score_to_99999_99_and_the_2021_work_arrangement():
+    """A profile that states none of these keeps the behaviour the code had: 报送省级前可撤回, 评分 0–99999.99
+    两位小数, 工作安排 2021-05-12 08:00前 (预通知 三, seed 000 L61)."""
+    for pid in SHIPPED:
+        profile = get_profile(pid)
+        assert profile.withdrawal.levels == [ReviewLevel.county, ReviewLevel.municipal], pid
+        assert profile.withdrawal.closes_at == ReviewLevel.provincial
+        assert (profile.scoring.min, profile.scoring.max, profile.scoring.decimals) == (0, Decimal("99999.99"), 2)
+        assert profile.withdrawal.cite and profile.withdrawal.assumed and profile.scoring.note
+    rule = get_profile("key-little-giant-funding").funding.work_arrangement_deadline(2021)
+    assert rule.due_at(2021) == datetime(2021, 5, 12, 8, 0, tzinfo=SHANGHAI) and rule.exclusive
+    assert "000_44edbe0ec2e74b35.txt L61" in rule.cite
+
+    def drop(d):
+        d["funding"].pop("work_arrangement_deadlines")
+    default = parse_profile(mutated("key-little-giant-funding", drop), "bare.yaml").funding.work_arrangement_deadline(2021)
+    assert (default.due_at(2021), default.exclusive) == (rule.due_at(2021), True) and "L61" in default.cite
+
+
+def test_a_year_without_a_stated_work_arrangement_cutoff_is_refused_not_guessed():
+    with pytest.raises(ProfileError, match="funding.work_arrangement_deadlines 未载明 2022 年"):
+        get_profile("key-little-giant-funding").funding.work_arrangement_deadline(2022)
+
+    def add_2022(d):
+        d["funding"]["work_arrangement_deadlines"][2022] = {
+            "kind": "fixed", "at": "2022-05-20T17:00:00+08:00", "cite": "测试：2022年预通知"}
+    funding = parse_profile(mutated("key-little-giant-funding", add_2022), "next.yaml").funding
+    assert funding.work_arrangement_deadline(2022).due_at(2022) == datetime(2022, 5, 20, 17, 0, tzinfo=SHANGHAI)
+
+
+@pytest.mark.parametrize(
+    ("programme", "change", "field", "expected"),
+    [
+        ("hebei-provincial-srdi", lambda d: d.update(withdrawal={"levels": ["ministry"], "assumed": False}),
+         "withdrawal.levels", "审核路径"),
+        ("hebei-provincial-srdi", lambda d: d.update(withdrawal={"levels": ["municipal", "county"], "assumed": False}),
+         "withdrawal.levels", "自下而上"),
+        ("hebei-provincial-srdi", lambda d: d.update(withdrawal={"levels": ["county"], "note": None}), "withdrawal.note", "assumed"),
+        ("hebei-provincial-srdi", lambda d: d.update(scoring={"max": 100000}), "scoring.max", "99999.99"),
+        ("hebei-provincial-srdi", lambda d: d.update(scoring={"min": 60, "max": 60}), "scoring.max", "大于下限"),
+        ("hebei-provincial-srdi", lambda d: d.update(scoring={"max": "99.5", "decimals": 0}), "scoring.max", "0 位小数"),
+        ("hebei-provincial-srdi", lambda d: d.update(scoring={"max": 100, "decimals": 3}), "scoring.decimals", "2"),
+        ("key-little-giant-funding", lambda d: d["funding"]["work_arrangement_deadlines"][2021].update(at="2022-05-12T08:00:00+08:00"),
+         "funding.work_arrangement_deadlines.2021.at", "应在 2021 年内"),
+        ("key-little-giant-funding", lambda d: d["funding"]["work_arrangement_deadlines"][2021].pop("cite"),
+         "funding.work_arrangement_deadlines.2021.cite", "预通知"),
+        ("key-little-giant-funding", lambda d: d["funding"]["work_arrangement_deadlines"][2021].update(kind="after_event"),
+         "funding.work_arrangement_deadlines.2021", "after_event"),
+    ],
+    ids=["withdraw-level-off-route", "withdraw-levels-order", "withdraw-assumed-no-note", "score-over-column",
+         "score-empty-range", "score-decimals", "score-too-precise", "work-arrangement-wrong-year",
+         "work-arrangement-no-cite", "work-arrangement-after-event"],
+)
+def test_bad_rule_fields_are_refused_naming_the_field(programme, change, field, expected):
+    with pytest.raises(ProfileError) as err:
+        parse_profile(mutated(programme, change), "programmes/bad.yaml")
+    message = str(err.value)
+    assert message.startswith("programmes/bad.yaml: 字段 ") and "\n" not in message
+    assert field in message and expected in message, message

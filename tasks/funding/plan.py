@@ -15,7 +15,7 @@ from typing import Iterable, Optional
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Connection
 
-from models.clock import SHANGHAI, aware, clock, local
+from models.clock import clock, local
 from models.enums import JurisdictionLevel
 from models.errors import Conflict, NotFound, RuleViolation
 from models.funding import FundingRecipient, RecipientStatus
@@ -31,14 +31,10 @@ from models.funding_plan import (
     WorkArrangementStatus,
 )
 from models.jurisdiction import Jurisdiction
-from models.profile import Profile
+from models.profile import DeadlineRule, Profile
 from tasks.funding.plan_checks import PlanRejected, check_list
 from tasks.funding.rules import funding_of, funding_profile
 from tasks.insert_once import insert_new
-
-# 合规性审核意见预通知 三（seed 000 L61）: "于5月12日（周三）上午8:00前函报…逾期未报送视同不申请公共服务体系奖补资金"
-PRE_NOTICE_WORK_ARRANGEMENT_CUTOFF = datetime(2021, 5, 12, 8, 0, tzinfo=SHANGHAI)
-CITE_CUTOFF = "合规性审核意见预通知 三（5月12日（周三）上午8:00前函报，逾期未报送视同不申请公共服务体系奖补资金）"
 
 # Which version kind each state accepts, and the state it leads to.
 _VERSION_FROM = {
@@ -201,23 +197,30 @@ def approve_plan(connection: Connection, plan_id: int, *, approved_at: datetime,
     return len(rows)
 
 
+def work_arrangement_deadline(year: int, profile: Optional[Profile] = None) -> tuple[DeadlineRule, datetime]:
+    """The 工作安排 cut-off of ``year`` as the funding profile states it (each year's pre-notice), and its instant."""
+    rule = funding_of(profile or funding_profile()).work_arrangement_deadline(year)
+    return rule, rule.due_at(year)
+
+
 def submit_work_arrangement(connection: Connection, province_code: str, year: int, *, submitted_at: datetime,
                             sealed: bool, requested_amount_wan: Decimal, letter_ref: Optional[str] = None,
-                            cutoff: datetime = PRE_NOTICE_WORK_ARRANGEMENT_CUTOFF) -> WorkArrangement:
-    """Record the 工作安排 函报. At or after the cut-off (8:00前 is exclusive) it is recorded as
+                            profile: Optional[Profile] = None) -> WorkArrangement:
+    """Record the 工作安排 函报. After the year's cut-off (8:00前 is exclusive) it is recorded as
     逾期 — 视同不申请公共服务体系奖补资金 — rather than refused, so the fact stays on file."""
+    rule, cutoff = work_arrangement_deadline(year, profile)
     if not sealed:
-        raise RuleViolation(f"工作安排须加盖公章后函报 —— {CITE_CUTOFF}")
+        raise RuleViolation(f"工作安排须加盖公章后函报 —— {rule.cite}")
     if requested_amount_wan is None or Decimal(requested_amount_wan) <= 0:
         raise RuleViolation(f"申请金额应为大于0的万元数，实际为 {requested_amount_wan!r}")
     exists = connection.execute(select(WorkArrangement.id).where(
         WorkArrangement.province_code == province_code, WorkArrangement.year == year)).scalar()
     if exists:
         raise Conflict(f"{province_code} {year} 年的工作安排已登记（编号 {exists}）")
-    late = aware(submitted_at) >= cutoff
+    late = not rule.in_time(submitted_at, cutoff)
     status = WorkArrangementStatus.deemed_not_applied if late else WorkArrangementStatus.submitted
     note = (f"{local(submitted_at):%Y-%m-%d %H:%M:%S} 报送，已过 {local(cutoff):%m月%d日 %H:%M} 截止，"
-            f"视同不申请公共服务体系奖补资金 —— {CITE_CUTOFF}") if late else None
+            f"视同不申请公共服务体系奖补资金 —— {rule.cite}") if late else None
     values = dict(province_code=province_code, year=year, submitted_at=submitted_at, sealed=sealed,
                   requested_amount_wan=Decimal(requested_amount_wan), letter_ref=letter_ref, status=status, note=note)
     new_id = connection.execute(WorkArrangement.__table__.insert().values(**values)).inserted_primary_key[0]
@@ -225,13 +228,13 @@ def submit_work_arrangement(connection: Connection, province_code: str, year: in
 
 
 def deem_unsubmitted_work_arrangements(connection: Connection, year: int, province_codes: Iterable[str], *,
-                                       cutoff: datetime = PRE_NOTICE_WORK_ARRANGEMENT_CUTOFF,
-                                       now: Optional[datetime] = None) -> int:
-    """After the cut-off, every listed province without a 工作安排 is recorded as 视同不申请 (one statement)."""
+                                       profile: Optional[Profile] = None, now: Optional[datetime] = None) -> int:
+    """After the year's cut-off, every listed province without a 工作安排 is recorded as 视同不申请 (one statement)."""
     now = now or clock.now()
-    if now < cutoff:
+    rule, cutoff = work_arrangement_deadline(year, profile)
+    if rule.in_time(now, cutoff):
         raise RuleViolation(f"工作安排截止时间 {local(cutoff):%Y-%m-%d %H:%M} 未到，不能认定逾期未报送")
-    note = f"截至 {local(cutoff):%m月%d日 %H:%M} 未报送工作安排，视同不申请公共服务体系奖补资金 —— {CITE_CUTOFF}"
+    note = f"截至 {local(cutoff):%m月%d日 %H:%M} 未报送工作安排，视同不申请公共服务体系奖补资金 —— {rule.cite}"
     rows = [{"province_code": code, "year": year, "status": WorkArrangementStatus.deemed_not_applied, "sealed": False,
              "note": note} for code in dict.fromkeys(province_codes)]
     return len(insert_new(connection, WorkArrangement.__table__, rows, ["province_code", "year"]))

@@ -2,13 +2,16 @@
 
 The YAML files are the source; the ``programme`` table holds a copy (name, tier, documents and
 the file's SHA-256) so calls can reference a programme and an audit can tell which version of
-the rules was in force. Parsed profiles are cached by file hash: editing a file is picked up on
-the next call, an unchanged file is not parsed again.
+the rules was in force. Parsed profiles are cached by the file's (mtime_ns, size): a lookup stats
+the files and reads none that is unchanged; an edited file is read and, if its content hash
+changed, parsed again on the next call.
 """
 
 from __future__ import annotations
 
 import hashlib
+import stat
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -30,17 +33,46 @@ class LoadedProfile:
     sha256: str
 
 
-_cache: dict[Path, LoadedProfile] = {}
+# A stamp written within this many nanoseconds of its read may be followed by an edit that keeps
+# both mtime (coarse filesystem clocks) and size; such an entry is re-hashed until it is older.
+_RACY_NS = 2_000_000_000
+
+
+@dataclass(frozen=True)
+class _Cached:
+    stamp: tuple[int, int]       # (st_mtime_ns, st_size)
+    read_ns: int                 # wall time the content was read
+    loaded: LoadedProfile
+
+
+_cache: dict[Path, _Cached] = {}
+
+
+def _read(path: Path) -> bytes:
+    return path.read_bytes()
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    status = path.stat()
+    return status.st_mtime_ns, status.st_size
 
 
 def load_file(path: Path) -> LoadedProfile:
-    """Parse one profile file (cached by content hash); its id must equal the file name."""
-    source, path = str(path), path.resolve()
-    data = path.read_bytes()
-    digest = hashlib.sha256(data).hexdigest()
+    """Parse one profile file (cached by mtime and size, then by content hash); its id must equal the file name."""
+    return _load(path.resolve(), str(path))
+
+
+def _load(path: Path, source: str) -> LoadedProfile:
+    stamp = _stamp(path)
     cached = _cache.get(path)
-    if cached and cached.sha256 == digest:
-        return cached
+    if cached and cached.stamp == stamp and stamp[0] < cached.read_ns - _RACY_NS:
+        return cached.loaded
+    read_ns = time.time_ns()
+    data = _read(path)
+    digest = hashlib.sha256(data).hexdigest()
+    if cached and cached.loaded.sha256 == digest:
+        _cache[path] = _Cached(stamp, read_ns, cached.loaded)
+        return cached.loaded
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -49,15 +81,40 @@ def load_file(path: Path) -> LoadedProfile:
     if profile.id != path.stem:
         raise ProfileError(f"{source}: 字段 id: 应与文件名一致（{path.stem}），实际为 {profile.id!r}")
     loaded = LoadedProfile(profile, path, digest)
-    _cache[path] = loaded
+    _cache[path] = _Cached(stamp, read_ns, loaded)
     return loaded
+
+
+@dataclass(frozen=True)
+class _Listing:
+    stamp: int                   # the directory's st_mtime_ns: adding, removing or renaming a file changes it
+    read_ns: int
+    files: list[tuple[Path, str]]    # (resolved path, path as named)
+
+
+_listings: dict[Path, _Listing] = {}
+
+
+def _files(directory: Path) -> list[tuple[Path, str]]:
+    """The profile files of ``directory``, listed again only when the directory changed."""
+    try:
+        status = directory.stat()
+    except FileNotFoundError:
+        status = None
+    if status is None or not stat.S_ISDIR(status.st_mode):
+        raise NotFound(f"项目规则目录不存在：{directory}（可用 SRDI_PROGRAMMES_DIR 指定）")
+    cached = _listings.get(directory)
+    if cached and cached.stamp == status.st_mtime_ns and status.st_mtime_ns < cached.read_ns - _RACY_NS:
+        return cached.files
+    read_ns = time.time_ns()
+    files = [(path.resolve(), str(path)) for path in profile_paths(directory)]
+    _listings[directory] = _Listing(status.st_mtime_ns, read_ns, files)
+    return files
 
 
 def load_all_files(directory: Optional[Path] = None) -> dict[str, LoadedProfile]:
     directory = directory or settings().programmes_dir
-    if not directory.is_dir():
-        raise NotFound(f"项目规则目录不存在：{directory}（可用 SRDI_PROGRAMMES_DIR 指定）")
-    return {loaded.profile.id: loaded for loaded in map(load_file, profile_paths(directory))}
+    return {loaded.profile.id: loaded for loaded in (_load(path, source) for path, source in _files(directory))}
 
 
 def load_all(directory: Optional[Path] = None) -> dict[str, Profile]:

@@ -37,16 +37,17 @@ from models.clock import clock, local
 from models.enums import ApplicationStatus, ReviewLevel, Role
 from models.errors import Conflict, Forbidden, NotFound, RuleViolation
 from models.jurisdiction import Jurisdiction, User
+from models.profile import Scoring
+from models.programme import Call
 from models.review import LevelWindow
 from models.transition import Transition
 from tasks.reference.calls import call_context
+from tasks.reference.programmes import get_profile
 from tasks.reports.labels import action_label, status_label
 from tasks.review.decision_writes import DECIDABLE, OUTCOMES, Decided, write_decisions
 from tasks.review.moves import chunks
 
 AppKey = Union[int, str]
-WITHDRAWABLE_LEVELS = frozenset({ReviewLevel.county, ReviewLevel.municipal})   # before the provincial level
-MAX_SCORE = Decimal("99999.99")
 
 
 class Decision(StrEnum):
@@ -157,14 +158,16 @@ def _check_window(row: Row, now: datetime, late_ok: bool) -> Optional[str]:
     if now >= row.late_from:
         due = f"{local(row.due_at):%Y-%m-%d %H:%M}"
         if not late_ok:
-            raise RuleViolation(f"申报 {row.ref}：已超过{row.desk_name}{level.label}级审核截止时间（{due}），不能再办理；到期事项由系统按规定处理")
+            raise RuleViolation(f"申报 {row.ref}：已超过{row.desk_name}{level.label}级审核截止时间（{due}），不能再办理；"
+                                "到期事项由系统按规定处理")
         return f"逾期办理（截止 {due}）"
     return None
 
 
 def _check_version(row: Row, expected: Optional[int]) -> None:
     if expected is not None and expected != row.version:
-        raise Conflict(f"申报 {row.ref} 已被他人修改（您看到的是第{expected}版，当前为第{row.version}版，状态：{status_label(row.status)}），请刷新后重试")
+        raise Conflict(f"申报 {row.ref} 已被他人修改（您看到的是第{expected}版，当前为第{row.version}版，"
+                       f"状态：{status_label(row.status)}），请刷新后重试")
 
 
 def _already_decided(connection: Connection, row: Row) -> Conflict:
@@ -183,7 +186,8 @@ def _check_reviewer(connection: Connection, who: Who, row: Row, item: DecisionIt
     if not who.covers(row.home_path):
         raise Forbidden(f"申报 {row.ref}（所在 {row.home_name}）不在用户 {who.username} 的辖区 {who.jurisdiction_name} 内")
     if who.jurisdiction_code != row.review_jurisdiction_code:
-        raise Forbidden(f"申报 {row.ref} 当前由{row.desk_name}{level.label}级审核，{who.jurisdiction_name}的用户 {who.username} 不能作出决定")
+        raise Forbidden(f"申报 {row.ref} 当前由{row.desk_name}{level.label}级审核，"
+                        f"{who.jurisdiction_name}的用户 {who.username} 不能作出决定")
     _check_version(row, item.expected_version)
     if row.status != ApplicationStatus.pending:
         # decided (or ended) since the reviewer looked: a conflict, whoever it was and whatever it became
@@ -192,15 +196,30 @@ def _check_reviewer(connection: Connection, who: Who, row: Row, item: DecisionIt
         raise RuleViolation(f"申报 {row.ref}：“{action_label(item.decision.value)}”须写明原因（--reason）")
 
 
-def _check_score(score: Optional[Decimal], ref: str) -> Optional[Decimal]:
+def _scoring_by_call(connection: Connection, call_ids: set[str]) -> dict[str, Scoring]:
+    """Each call's score range (评分区间), as its programme profile states it."""
+    return {call_id: call_context(connection, call_id).profile.scoring for call_id in call_ids}
+
+
+def _scoring_by_application(connection: Connection, ids: list[int]) -> dict[int, Scoring]:
+    """The score range of each application's programme, one query per chunk of ids."""
+    programmes: dict[int, str] = {}
+    for chunk in chunks(ids, 5000):
+        programmes.update(connection.execute(select(Application.id, Call.programme_id).join(Call, Call.id == Application.call_id)
+                                             .where(Application.id.in_(chunk))).all())
+    return {app_id: get_profile(programme_id).scoring for app_id, programme_id in programmes.items()}
+
+
+def _check_score(score: Optional[Decimal], ref: str, scoring: Optional[Scoring]) -> Optional[Decimal]:
     if score is None:
         return None
     try:
         value = Decimal(str(score))
     except InvalidOperation:
         raise RuleViolation(f"申报 {ref}：评分 {score!r} 不是数字") from None
-    if not (0 <= value <= MAX_SCORE) or value != value.quantize(Decimal("0.01")):
-        raise RuleViolation(f"申报 {ref}：评分应在 0–{MAX_SCORE} 之间、最多两位小数，实际为 {score}")
+    scoring = scoring or Scoring()
+    if not value.is_finite() or not scoring.accepts(value):
+        raise RuleViolation(f"申报 {ref}：评分应在 {scoring.text}，实际为 {score}")
     return value.quantize(Decimal("0.01"))
 
 
@@ -224,11 +243,12 @@ def _decide_set(connection: Connection, who: Who, items: list[DecisionItem], now
     if who.role != Role.reviewer or any(not isinstance(i.application, int) or i.expected_version is not None for i in items):
         return None
     scores = {}
+    scoring = _scoring_by_application(connection, [i.application for i in items if i.score is not None])
     for item in items:
         if item.decision != Decision.recommend and not (item.reason or "").strip():
             return None
         try:
-            scores[item.application] = _check_score(item.score, str(item.application))
+            scores[item.application] = _check_score(item.score, str(item.application), scoring.get(item.application))
         except RuleViolation:
             return None
     ids = [item.application for item in items]
@@ -263,13 +283,15 @@ def decide_many(connection: Union[Connection, Session], items: Sequence[Decision
         return done
     rows = load_applications(connection, keys)
     late_rules = _late_allowed(connection, list(rows.values()))
+    scoring = _scoring_by_call(connection, {row.call_id for row in rows.values()})
     changes = []
     for item in items:
         row, decision = rows[item.application], item.decision
         _check_reviewer(connection, who, row, item)
         final_level, escalates = late_rules[row.call_id]
         late = _check_window(row, now, late_ok=escalates and row.level == final_level)
-        changes.append({"row": row, "to": RESULT[decision], "action": decision.value, "score": _check_score(item.score, row.ref),
+        score = _check_score(item.score, row.ref, scoring[row.call_id])
+        changes.append({"row": row, "to": RESULT[decision], "action": decision.value, "score": score,
                         "reason": (item.reason or "").strip() or None, "late": late})
     return _write(connection, changes, who, now) if changes else []
 
@@ -328,8 +350,13 @@ def withdraw(connection: Union[Connection, Session], application_id: AppKey, act
     status, level = ApplicationStatus(row.status), ReviewLevel(row.level)
     if status.terminal:
         raise RuleViolation(f"申报 {row.ref} 已终结（{status_label(status)}），不能撤回")
-    if level not in WITHDRAWABLE_LEVELS:
-        raise RuleViolation(f"申报 {row.ref} 已报送{level.label}级，报送省级后不能撤回")
+    rule = call_context(connection, row.call_id).profile.withdrawal
+    if not rule.allows(level):
+        closes = rule.closes_at
+        if closes is not None and list(ReviewLevel).index(level) >= list(ReviewLevel).index(closes):
+            raise RuleViolation(f"申报 {row.ref} 已报送{level.label}级，报送{closes.label}级后不能撤回")
+        allowed = "、".join(f"{lv.label}级" for lv in rule.levels) or "无"
+        raise RuleViolation(f"申报 {row.ref} 在{level.label}级审核阶段不能撤回（可撤回的层级：{allowed}）")
     if row.closed_at is not None:
         raise RuleViolation(f"申报 {row.ref}：{row.desk_name}{level.label}级审核已结束，不能撤回")
     return _write(connection, [{"row": row, "to": ApplicationStatus.withdrawn, "action": "withdraw", "score": None,

@@ -186,6 +186,30 @@ def test_provinces_that_never_submitted_are_deemed_not_to_apply_after_the_cutoff
                         "130000": WorkArrangementStatus.deemed_not_applied}
 
 
+def test_each_year_s_work_arrangement_cutoff_comes_from_the_profile_and_an_unstated_year_is_refused(engine, clock, profile):
+    """The 2021 cut-off is the 2021 pre-notice's; a later year's pre-notice states its own (funding.work_arrangement_deadlines)."""
+    from models.profile import DeadlineRule, ProfileError
+    from tasks.funding.plan import deem_unsubmitted_work_arrangements
+
+    with engine.begin() as c:
+        with pytest.raises(ProfileError, match="未载明 2022 年工作安排的报送截止"):
+            submit_work_arrangement(c, BEIJING, 2022, submitted_at=at("2022-05-10 10:00"), sealed=True,
+                                    requested_amount_wan=Decimal(600), profile=profile)
+    rule_2022 = DeadlineRule(kind="fixed", at=at("2022-05-20 17:00"), exclusive=False, cite="测试：2022年预通知")
+    deadlines = {**profile.funding.work_arrangement_deadlines, 2022: rule_2022}
+    next_year = profile.model_copy(update={"funding": profile.funding.model_copy(update={"work_arrangement_deadlines": deadlines})})
+    with engine.begin() as c:
+        on_time = submit_work_arrangement(c, BEIJING, 2022, submitted_at=at("2022-05-20 17:00"), sealed=True,
+                                          requested_amount_wan=Decimal(600), profile=next_year)
+        with pytest.raises(RuleViolation, match="截止时间 2022-05-20 17:00 未到"):
+            deem_unsubmitted_work_arrangements(c, 2022, ["120000"], profile=next_year, now=at("2022-05-20 17:00"))
+        assert deem_unsubmitted_work_arrangements(c, 2022, ["120000"], profile=next_year, now=at("2022-05-20 17:01")) == 1
+        late = submit_work_arrangement(c, "130000", 2022, submitted_at=at("2022-05-20 17:01"), sealed=True,
+                                       requested_amount_wan=Decimal(600), profile=next_year)
+    assert on_time.status == WorkArrangementStatus.submitted
+    assert late.status == WorkArrangementStatus.deemed_not_applied and "测试：2022年预通知" in late.note
+
+
 def test_unsealed_work_arrangement_is_refused(engine, clock):
     with engine.begin() as c:
         with pytest.raises(RuleViolation, match="加盖公章"):

@@ -11,7 +11,7 @@ from models.enums import ApplicationStatus, ReviewLevel, Role
 from models.errors import Conflict, Forbidden, NotFound, RuleViolation
 from tasks.review.decisions import DecisionItem, decide_many, resubmit, withdraw
 
-from .conftest import bj
+from .conftest import LADDER, bj, write_profile
 
 pytestmark = pytest.mark.postgres  # also runs on PostgreSQL when SRDI_TEST_POSTGRES_URL is set
 
@@ -151,3 +151,35 @@ def test_a_score_must_be_a_number_with_at_most_two_decimals(world, one):
         with pytest.raises(RuleViolation, match="评分"):
             world.decide(one, score=bad)
     assert world.app(one).status == ApplicationStatus.pending
+
+
+def test_a_profile_states_its_score_range_and_a_score_outside_it_is_refused(world, programmes_dir, engine):
+    """评分: a profile that states 0–100 (专家评分) refuses 100.5 whether decided alone or in a batch."""
+    write_profile(programmes_dir, "expert", LADDER, scoring={"min": 0, "max": 100, "decimals": 1, "assumed": False,
+                                                             "cite": "测试〔2026〕1号 专家评分百分制"})
+    call = world.open("expert")
+    a, b = world.apply(call, {"130102": 2})
+    with pytest.raises(RuleViolation, match="评分应在 0–100 之间、最多一位小数，实际为 100.5"):
+        world.decide(a, "recommend", score=Decimal("100.5"))
+    with pytest.raises(RuleViolation, match="最多一位小数"):
+        world.decide(a, "recommend", score=Decimal("99.25"))
+    with pytest.raises(RuleViolation, match="申报 .*：评分应在 0–100 之间"):
+        with engine.begin() as c:
+            decide_many(c, [DecisionItem(a, "recommend", score=Decimal(90)), DecisionItem(b, "recommend", score=Decimal(101))],
+                        world.reviewer("130102"))
+    with engine.begin() as c:
+        decide_many(c, [DecisionItem(a, "recommend", score=Decimal(100)), DecisionItem(b, "recommend", score=Decimal("99.5"))],
+                    world.reviewer("130102"))
+    assert (world.app(a).score, world.app(b).score) == (Decimal(100), Decimal("99.5"))
+
+
+def test_a_profile_states_the_levels_an_applicant_may_withdraw_at(world, programmes_dir, engine):
+    write_profile(programmes_dir, "county-only", LADDER, withdrawal={"levels": ["county"], "assumed": False, "cite": "测试〔2026〕1号"})
+    call = world.open("county-only")
+    [app_id] = world.apply(call, {"130102": 1})
+    with engine.begin() as c:
+        c.execute(update(Application).where(Application.id == app_id)
+                  .values(level=ReviewLevel.municipal, review_jurisdiction_code="130100"))
+    with pytest.raises(RuleViolation, match="已报送市（州）级，报送市（州）级后不能撤回"):
+        with engine.begin() as c:
+            withdraw(c, app_id, world.applicant(app_id))
