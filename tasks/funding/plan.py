@@ -12,13 +12,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Iterable, Optional
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from models.clock import clock, local
 from models.enums import JurisdictionLevel
 from models.errors import Conflict, NotFound, RuleViolation
-from models.funding import FundingRecipient, RecipientStatus
 from models.funding_plan import (
     ComplianceOpinion,
     ImplementationPlan,
@@ -32,19 +31,15 @@ from models.funding_plan import (
 )
 from models.jurisdiction import Jurisdiction
 from models.profile import DeadlineRule, Profile
+from models.workflow import PLAN
+from models.workflow_writer import SystemActor, apply, create
 from tasks.funding.plan_checks import PlanRejected, check_list
 from tasks.funding.rules import funding_of, funding_profile
 from tasks.insert_once import insert_new
 
-# Which version kind each state accepts, and the state it leads to.
-_VERSION_FROM = {
-    VersionKind.submission: ({PlanStatus.drafting, PlanStatus.submitted}, PlanStatus.submitted),
-    VersionKind.filed: ({PlanStatus.formal_opinion, PlanStatus.filed}, PlanStatus.filed),
-}
-_OPINION_FROM = {
-    OpinionStage.preliminary: (PlanStatus.submitted, PlanStatus.preliminary_opinion),
-    OpinionStage.formal: (PlanStatus.preliminary_opinion, PlanStatus.formal_opinion),
-}
+# The plan's action for each document; which states accept it is the workflow table's (models/workflow.py).
+_VERSION_ACTION = {VersionKind.submission: "submit", VersionKind.filed: "file"}
+_OPINION_ACTION = {OpinionStage.preliminary: "preliminary_opinion", OpinionStage.formal: "formal_opinion"}
 
 
 @dataclass(frozen=True)
@@ -96,16 +91,16 @@ def open_plan(connection: Connection, province_code: str, batch: int, profile: P
     if existing:
         return existing
     title = title or f"{province.name}第{batch}批支持专精特新“小巨人”企业工作实施方案"
-    return connection.execute(ImplementationPlan.__table__.insert().values(
-        profile_id=profile.id, province_code=province_code, batch=batch, title=title,
-        status=PlanStatus.drafting, created_at=clock.now())).inserted_primary_key[0]
+    now = clock.now()
+    [plan_id] = create(connection, "plan", "open", [dict(profile_id=profile.id, province_code=province_code, batch=batch,
+                                                         title=title, created_at=now)], actor=SystemActor(province_code), at=now)
+    return plan_id
 
 
-def _move(connection: Connection, plan: ImplementationPlan, to: PlanStatus, **values) -> None:
-    moved = connection.execute(update(ImplementationPlan).where(
-        ImplementationPlan.id == plan.id, ImplementationPlan.status == plan.status).values(status=to, **values)).rowcount
-    if moved != 1:
-        raise Conflict(f"实施方案 {plan.id} 的状态已被他人修改，请刷新后重试")
+def _move(connection: Connection, plan: ImplementationPlan, action: str, at: datetime, actor: str = "system", **values) -> None:
+    """One move of the plan from the status it was read in; moved meanwhile by someone else, it refuses."""
+    apply(connection, "plan", action, [plan.id], actor=SystemActor(plan.province_code, actor), at=at,
+          guard={"status": plan.status}, values=values, conflict=f"实施方案 {plan.id} 的状态已被他人修改，请刷新后重试")
 
 
 def submit_version(connection: Connection, plan_id: int, kind: VersionKind, rows: Iterable[dict], *,
@@ -113,8 +108,8 @@ def submit_version(connection: Connection, plan_id: int, kind: VersionKind, rows
                    document_ref: Optional[str] = None, profile: Optional[Profile] = None) -> VersionRecorded:
     """Record a 报送版 or 备案版 with its 名单 after every check; a hard finding refuses it whole."""
     plan = get_plan(connection, plan_id)
-    allowed, to = _VERSION_FROM[kind]
-    if plan.status not in allowed:
+    move = PLAN.action(_VERSION_ACTION[kind])
+    if plan.status not in move.sources:
         raise RuleViolation(f"实施方案当前为“{plan.status.label}”，不能报送{kind.label}"
                             + ("（备案版须在收到正式合规性审核意见后报送）" if kind == VersionKind.filed else ""))
     funding = funding_of(profile_for(plan, profile))
@@ -130,8 +125,8 @@ def submit_version(connection: Connection, plan_id: int, kind: VersionKind, rows
         {"version_id": version_id, "item_type": i.item_type, "enterprise_id": i.enterprise_id, "name": i.name,
          "uscc": i.uscc, "platform_category": i.platform_category, "amount_wan": i.amount_wan}
         for i in result.items])
-    if plan.status != to:
-        _move(connection, plan, to)
+    if plan.status != move.target:
+        _move(connection, plan, move.name, submitted_at, actor)
     return VersionRecorded(plan_id, version_id, version_no, result.warnings)
 
 
@@ -150,9 +145,10 @@ def record_opinion(connection: Connection, plan_id: int, stage: OpinionStage, *,
                    institution_amounts: Optional[dict[str, Decimal]] = None, doc_ref: Optional[str] = None) -> int:
     """合规性审核意见 on the latest 报送版: the preliminary one first, then the formal one."""
     plan = get_plan(connection, plan_id)
-    before, to = _OPINION_FROM[stage]
-    if plan.status != before:
-        raise RuleViolation(f"实施方案当前为“{plan.status.label}”，不能登记{stage.label}（应在“{before.label}”之后）")
+    move = PLAN.action(_OPINION_ACTION[stage])
+    if plan.status not in move.sources:
+        after = "、".join(PlanStatus(s).label for s in sorted(move.sources))
+        raise RuleViolation(f"实施方案当前为“{plan.status.label}”，不能登记{stage.label}（应在“{after}”之后）")
     if institution_amounts and stage != OpinionStage.formal:
         raise RuleViolation("服务机构支持额度以正式反馈的合规性审核意见为准，初步意见不能确定额度（合规性审核意见预通知 二(一)3）")
     version = latest_version(connection, plan_id, VersionKind.submission)
@@ -160,7 +156,7 @@ def record_opinion(connection: Connection, plan_id: int, stage: OpinionStage, *,
         plan_id=plan_id, version_id=version.id, stage=stage, issued_at=issued_at, issued_by=issued_by,
         doc_ref=doc_ref, items=list(items),
         institution_amounts={k: str(v) for k, v in (institution_amounts or {}).items()})).inserted_primary_key[0]
-    _move(connection, plan, to)
+    _move(connection, plan, move.name, issued_at)
     return opinion_id
 
 
@@ -174,7 +170,7 @@ def approve_plan(connection: Connection, plan_id: int, *, approved_at: datetime,
     from tasks.funding.tranches import schedule_tranches
 
     plan = get_plan(connection, plan_id)
-    if plan.status != PlanStatus.filed:
+    if plan.status not in PLAN.action("approve").sources:
         raise RuleViolation(f"实施方案当前为“{plan.status.label}”，只有已报送备案版的方案才能批复")
     profile = profile_for(plan, profile)
     version = latest_version(connection, plan_id, VersionKind.filed)
@@ -186,13 +182,13 @@ def approve_plan(connection: Connection, plan_id: int, *, approved_at: datetime,
     formal = connection.execute(select(ComplianceOpinion.institution_amounts).where(
         ComplianceOpinion.plan_id == plan_id, ComplianceOpinion.stage == OpinionStage.formal)).scalar() or {}
     now = clock.now()
-    connection.execute(FundingRecipient.__table__.insert(), [
+    create(connection, "recipient", "enrol", [
         {"plan_id": plan_id, "item_type": r["item_type"], "enterprise_id": r["enterprise_id"], "name": r["name"],
          "uscc": r["uscc"], "platform_category": r["platform_category"],
          "approved_amount_wan": Decimal(formal.get(r["uscc"], r["amount_wan"])),
-         "status": RecipientStatus.active, "created_at": now} for r in rows])
+         "created_at": now} for r in rows], actor=SystemActor(plan.province_code), at=approved_at)
     start = implementation_start or local(approved_at).date()
-    _move(connection, plan, PlanStatus.approved, approved_at=approved_at, approval_doc_no=doc_no, implementation_start=start)
+    _move(connection, plan, "approve", approved_at, approved_at=approved_at, approval_doc_no=doc_no, implementation_start=start)
     schedule_tranches(connection, plan_id, profile, approved_on=local(approved_at).date(), implementation_start=start)
     return len(rows)
 
