@@ -11,14 +11,14 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, literal, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection
 
 from models.application import Application
 from models.enterprise import Enterprise, EnterpriseFinancialYear
-from models.enums import ApplicationStatus
 from models.errors import RuleViolation
-from models.transition import Transition
+from models.workflow import APPLICATION
+from models.workflow_writer import initial, record_created
 from tasks.intake.records import Problem, resolve_actor, validate_records
 from tasks.reference.calls import CallContext, call_context
 from tasks.reference.routing import Tree
@@ -172,32 +172,21 @@ def _insert_applications(connection: Connection, context: CallContext, tree: Tre
         "ref": f"{prefix}{offset:06d}", "call_id": call.id, "enterprise_id": enterprise_ids[record["uscc"]],
         "jurisdiction_code": record["jurisdiction_code"], "level": record["entry_level"],
         "review_jurisdiction_code": tree.reviewer_at(record["jurisdiction_code"], record["entry_level"]),
-        "status": ApplicationStatus.pending, "version": 1, "score": None, "category": record.get("category"),
+        **initial(APPLICATION, "submit"), "version": 1, "score": None, "category": record.get("category"),
         "eligible": record.get("eligible"), "facts": record.get("facts") or {}, "submitted_at": now, "updated_at": now,
     } for offset, record in enumerate(fresh, start=base + 1)]
     ids = dict(existing)
     if rows:
         connection.execute(Application.__table__.insert(), rows)
-        ids.update(connection.execute(in_call.where(Application.id > before)).all())
-        _log_submissions(connection, call.id, before, who, now)
+        created = connection.execute(in_call.where(Application.id > before)).all()
+        ids.update(created)
+        record_created(connection, APPLICATION, "submit", [app_id for _, app_id in created], actor=who, at=now,
+                       step_key=f"submit:{call.id}")
         for level in sorted({r["level"] for r in rows}):
             codes = {r["review_jurisdiction_code"] for r in rows if r["level"] == level}
             open_windows(connection, call, context.step(level), codes, call.opens_at, tree, entry_level_opens(call))
     result.created, result.existing = len(rows), len(existing)
     result.applications = {r["uscc"]: ids[enterprise_ids[r["uscc"]]] for r in records}
-
-
-def _log_submissions(connection: Connection, call_id: str, after_id: int, who: Actor, now: datetime) -> None:
-    """One 'submit' transition per application just inserted (INSERT … SELECT, no row trip through Python)."""
-    a = Application.__table__
-    t = Transition.__table__
-    values = select(   # typed literals: PostgreSQL will not put a varchar into an enum column of INSERT … SELECT
-        a.c.id, literal(now, t.c.at.type), literal(who.username), literal(who.role, t.c.role.type),
-        literal(who.jurisdiction_code), literal("submit"), a.c.level, literal(ApplicationStatus.pending, t.c.to_status.type),
-        literal(f"submit:{call_id}"),
-    ).where(a.c.call_id == call_id, a.c.id > after_id)
-    connection.execute(t.insert().from_select(
-        ["application_id", "at", "actor", "role", "jurisdiction_code", "action", "to_level", "to_status", "step_key"], values))
 
 
 __all__ = ["IntakeResult", "InvalidRecords", "Problem", "check_records", "create_applications"]
