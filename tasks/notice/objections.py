@@ -12,17 +12,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from models.application import Application
 from models.clock import clock, local
 from models.enums import ApplicationStatus
 from models.errors import Conflict, NotFound, RuleViolation
-from models.notice import Notice, NoticeEntry, NoticeEntryStatus, NoticeStatus, Objection, ObjectionStatus
-from tasks.review.moves import bureau_actor, move_applications
+from models.notice import Notice, NoticeEntry, NoticeStatus, Objection, ObjectionStatus
+from models.workflow import NOTICE_ENTRY, OBJECTION
+from models.workflow_writer import apply, create
+from tasks.review.moves import Actor, bureau_actor, move_applications
 
 OUTCOMES = {"upheld": ObjectionStatus.upheld, "rejected": ObjectionStatus.rejected}
+ACTIONS = {ObjectionStatus.upheld: "uphold", ObjectionStatus.rejected: "reject"}   # models/workflow.py OBJECTION
 
 
 def beijing(dt: datetime) -> str:
@@ -61,17 +64,15 @@ def record_objection(connection: Connection, application_ref: str, *, objector: 
         raise RuleViolation(f"《{row.title}》自 {beijing(row.opens_at)} 起公示，此前不受理异议")
     if row.status not in (ApplicationStatus.on_notice, ApplicationStatus.on_hold):
         raise RuleViolation(f"申请 {application_ref} 当前状态为 {row.status}，已不在公示名单上")
-    objection_id = connection.execute(
-        Objection.__table__.insert().values(
-            notice_id=row.notice_id, application_id=row.id, objector=objector.strip(), contact=contact.strip(),
-            grounds=grounds.strip(), received_at=received_at, recorded_by=actor.username, status=ObjectionStatus.open,
-        )
-    ).inserted_primary_key[0]
+    [objection_id] = create(connection, OBJECTION, "record", [dict(
+        notice_id=row.notice_id, application_id=row.id, objector=objector.strip(), contact=contact.strip(),
+        grounds=grounds.strip(), received_at=received_at, recorded_by=actor.username,
+    )], actor=actor, at=received_at, reason=grounds.strip())
     if row.status == ApplicationStatus.on_notice:
         move_applications(connection, [row.id], ApplicationStatus.on_notice, ApplicationStatus.on_hold,
                           action="objection", actor=actor, at=received_at, step_key=f"objection:{objection_id}",
                           reason=f"收到异议（{objector.strip()}）：{grounds.strip()}")
-        _entry_status(connection, row.entry_id, NoticeEntryStatus.on_hold, received_at)
+        _move_entry(connection, row.entry_id, "hold", actor, received_at, f"objection:{objection_id}")
     return objection_id
 
 
@@ -91,12 +92,9 @@ def resolve_objection(connection: Connection, objection_id: int, outcome: str, f
     if objection.status != ObjectionStatus.open:
         raise Conflict(f"异议 {objection_id} 已于 {beijing(objection.decided_at)} 由 {objection.decided_by} 处理（{objection.status}）")
     status = OUTCOMES[outcome]
-    done = connection.execute(
-        update(Objection).where(Objection.id == objection_id, Objection.status == ObjectionStatus.open)
-        .values(status=status, finding=finding.strip(), decided_by=actor.username, decided_at=now)
-    ).rowcount
-    if done != 1:
-        raise Conflict(f"异议 {objection_id} 已被他人处理，请刷新后查看")
+    apply(connection, OBJECTION, ACTIONS[status], [objection_id], actor=actor, at=now, reason=finding.strip(),
+          values={"finding": finding.strip(), "decided_by": actor.username, "decided_at": now},
+          conflict=f"异议 {objection_id} 已被他人处理，请刷新后查看")
     return {"objection": objection_id, "outcome": status,
             "application_status": _settle_application(connection, objection, notice, status, finding.strip(), actor, now)}
 
@@ -115,7 +113,7 @@ def _settle_application(connection, objection, notice, status, finding, actor, n
         move_applications(connection, [objection.application_id], ApplicationStatus.on_hold, ApplicationStatus.removed,
                           action="objection-upheld", actor=actor, at=now, step_key=step,
                           reason=f"异议成立，移出公示名单：{finding}")
-        _entry_status(connection, entry_id, NoticeEntryStatus.removed, now)
+        _move_entry(connection, entry_id, "remove", actor, now, step)
         return ApplicationStatus.removed
     still_open = connection.execute(
         select(Objection.id).where(Objection.application_id == objection.application_id,
@@ -126,7 +124,7 @@ def _settle_application(connection, objection, notice, status, finding, actor, n
     move_applications(connection, [objection.application_id], ApplicationStatus.on_hold, ApplicationStatus.on_notice,
                       action="objection-rejected", actor=actor, at=now, step_key=step,
                       reason=f"异议不成立，恢复公示：{finding}")
-    _entry_status(connection, entry_id, NoticeEntryStatus.listed, now)
+    _move_entry(connection, entry_id, "restore", actor, now, step)
     if notice.closes_at <= now:
         from tasks.notice.publication import recognise_listed
 
@@ -135,5 +133,6 @@ def _settle_application(connection, objection, notice, status, finding, actor, n
     return ApplicationStatus.on_notice
 
 
-def _entry_status(connection: Connection, entry_id: int, status: NoticeEntryStatus, now: datetime) -> None:
-    connection.execute(update(NoticeEntry).where(NoticeEntry.id == entry_id).values(status=status, updated_at=now))
+def _move_entry(connection: Connection, entry_id: int, action: str, actor: Actor, now: datetime, step: str) -> None:
+    """The 公示 entry follows its application: hold, remove or restore (models/workflow.py NOTICE_ENTRY)."""
+    apply(connection, NOTICE_ENTRY, action, [entry_id], actor=actor, at=now, step_key=step)

@@ -14,7 +14,7 @@ from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Optional
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from models.application import Application
@@ -29,11 +29,13 @@ from models.notice import Notice, NoticeEntry, NoticeEntryStatus, NoticeStatus, 
 from models.profile import NoticeRule
 from models.programme import Call
 from models.review import LevelWindow
+from models.workflow import NOTICE, NOTICE_ENTRY
+from models.workflow_writer import SystemActor, apply, create
 from tasks.recognition.titles import issue_recognitions
 from tasks.reference.calls import call_context, get_profile, open_calls
 from tasks.reference.routing import Tree
 from tasks.reminders.deadlines import close_deadlines, register_deadlines
-from tasks.review.moves import Actor, bureau_actor, chunks, move_applications
+from tasks.review.moves import Actor, bureau_actor, move_applications
 
 
 def notice_end_date(opening_day: date, rule: NoticeRule, calendar: StatutoryCalendar | None = None) -> date:
@@ -117,19 +119,15 @@ def _open_one(connection, call, rule, code, rows, closes_at, actor, now) -> int:
     listing = "拟通过复核名单" if call.kind == "re_review" else "拟认定名单"
     suffix = f"（第{round_no}批）" if round_no > 1 else ""
     title = f"{'' if name in call.name else name}{call.name}{listing}公示{suffix}"
-    notice_id = connection.execute(
-        Notice.__table__.insert().values(
-            call_id=call.id, programme_id=call.programme_id, level=rule.publisher, jurisdiction_code=code,
-            round=round_no, title=title, opens_at=now, closes_at=closes_at, length=rule.length, unit=rule.unit,
-            opening_day_counts=rule.opening_day_counts, status=NoticeStatus.open, opened_by=actor.username,
-            cite=rule.cite, created_at=now,
-        )
-    ).inserted_primary_key[0]
-    connection.execute(
-        NoticeEntry.__table__.insert(),
-        [{"notice_id": notice_id, "application_id": row.id, "enterprise_id": row.enterprise_id, "position": i,
-          "status": NoticeEntryStatus.listed, "updated_at": now} for i, row in enumerate(rows, start=1)],
-    )
+    [notice_id] = create(connection, NOTICE, "open", [dict(
+        call_id=call.id, programme_id=call.programme_id, level=rule.publisher, jurisdiction_code=code,
+        round=round_no, title=title, opens_at=now, closes_at=closes_at, length=rule.length, unit=rule.unit,
+        opening_day_counts=rule.opening_day_counts, opened_by=actor.username, cite=rule.cite, created_at=now,
+    )], actor=actor, at=now, reason=title)
+    create(connection, NOTICE_ENTRY, "list",
+           [{"notice_id": notice_id, "application_id": row.id, "enterprise_id": row.enterprise_id, "position": i,
+             "updated_at": now} for i, row in enumerate(rows, start=1)],
+           actor=actor, at=now, step_key=f"notice:{notice_id}:open")
     move_applications(connection, [row.id for row in rows], ApplicationStatus.recommended, ApplicationStatus.on_notice,
                       action="notice-open", actor=actor, at=now, step_key=f"notice:{notice_id}:open",
                       reason=f"{title}，公示至 {local(closes_at):%Y-%m-%d %H:%M}")
@@ -159,9 +157,8 @@ def close_due_notices(connection: Connection, now: Optional[datetime] = None, ca
     recognised = 0
     for notice in notices:
         recognised += recognise_listed(connection, notice, now)
-    for ids in chunks([n.id for n in notices]):
-        connection.execute(update(Notice).where(Notice.id.in_(ids), Notice.status == NoticeStatus.open)
-                           .values(status=NoticeStatus.closed, closed_at=now))
+    apply(connection, NOTICE, "close", [n.id for n in notices], actor=SystemActor(), at=now, values={"closed_at": now},
+          jurisdiction_column="jurisdiction_code", skip_others=True)
     close_deadlines(connection, [f"notice:{n.id}" for n in notices], DeadlineState.met, at=now)
     return {"notices_closed": len(notices), "recognised": recognised}
 
@@ -181,9 +178,8 @@ def recognise_listed(connection: Connection, notice, now: datetime) -> int:
     move_applications(connection, [r.application_id for r in rows], ApplicationStatus.on_notice,
                       ApplicationStatus.recognised, action="recognise", actor=actor, at=now,
                       step_key=f"notice:{notice.id}:close", reason=f"{notice.title}期满无异议，予以认定")
-    for ids in chunks([r.id for r in rows]):
-        connection.execute(update(NoticeEntry).where(NoticeEntry.id.in_(ids))
-                           .values(status=NoticeEntryStatus.recognised, updated_at=now))
+    apply(connection, NOTICE_ENTRY, "recognise", [r.id for r in rows], actor=actor, at=now,
+          step_key=f"notice:{notice.id}:close")
     issue_recognitions(connection, notice, [(r.application_id, r.enterprise_id) for r in rows], now)
     return len(rows)
 

@@ -11,6 +11,7 @@ from models.enums import ApplicationStatus
 from models.errors import Conflict, Forbidden, RuleViolation
 from models.notice import NoticeStatus
 from models.review import LevelWindow
+from models.state_change import StateChange
 from tasks.notice.objections import record_objection, resolve_objection
 from tasks.notice.publication import close_due_notices, open_due_notices, open_notice
 
@@ -218,3 +219,26 @@ def test_no_objection_against_an_application_removed_from_the_list(engine, clock
         resolve_objection(c, objection, "upheld", "属实", "hb-clerk")
     with engine.begin() as c, pytest.raises(RuleViolation, match="已不在公示名单上"):
         record_objection(c, first, objector="乙", contact="2", grounds="g", username="hb-clerk")
+
+
+def test_the_notice_its_entries_and_objections_keep_their_history_in_the_state_change_log(engine, clock, hebei_call):
+    with engine.begin() as c:
+        [notice_id] = open_notice(c, hebei_call)
+    a = refs(engine, hebei_call)[0]
+    with engine.begin() as c:
+        objection = record_objection(c, a, objector="甲", contact="1", grounds="g", username="hb-clerk")
+        resolve_objection(c, objection, "rejected", "不属实", "hb-clerk")
+    clock.set(CLOSES)
+    with engine.begin() as c:
+        close_due_notices(c)
+        entry = c.execute(select(NoticeEntry.id).join(Application, Application.id == NoticeEntry.application_id)
+                          .where(Application.ref == a)).scalar_one()
+        log = c.execute(select(StateChange.machine, StateChange.subject_id, StateChange.action, StateChange.from_status,
+                               StateChange.to_status, StateChange.actor).order_by(StateChange.id)).all()
+    history = lambda machine, subject: [(r.action, r.from_status, r.to_status, r.actor)  # noqa: E731
+                                        for r in log if (r.machine, r.subject_id) == (machine, subject)]
+    assert history("notice", notice_id) == [("open", None, "open", "system"), ("close", "open", "closed", "system")]
+    assert history("objection", objection) == [("record", None, "open", "hb-clerk"), ("reject", "open", "rejected", "hb-clerk")]
+    assert history("notice_entry", entry) == [("list", None, "listed", "system"), ("hold", "listed", "on_hold", "hb-clerk"),
+                                              ("restore", "on_hold", "listed", "hb-clerk"),
+                                              ("recognise", "listed", "recognised", "system")]
