@@ -32,7 +32,7 @@ from models.funding_plan import (
 from models.jurisdiction import Jurisdiction
 from models.profile import DeadlineRule, Profile
 from models.workflow import PLAN
-from models.workflow_writer import SystemActor, apply, create
+from models.workflow_writer import SystemActor, apply, create, initial, record_created
 from tasks.funding.plan_checks import PlanRejected, check_list
 from tasks.funding.rules import funding_of, funding_profile
 from tasks.insert_once import insert_new
@@ -214,13 +214,13 @@ def submit_work_arrangement(connection: Connection, province_code: str, year: in
     if exists:
         raise Conflict(f"{province_code} {year} 年的工作安排已登记（编号 {exists}）")
     late = not rule.in_time(submitted_at, cutoff)
-    status = WorkArrangementStatus.deemed_not_applied if late else WorkArrangementStatus.submitted
+    action = "submit_late" if late else "submit"
     note = (f"{local(submitted_at):%Y-%m-%d %H:%M:%S} 报送，已过 {local(cutoff):%m月%d日 %H:%M} 截止，"
             f"视同不申请公共服务体系奖补资金 —— {rule.cite}") if late else None
     values = dict(province_code=province_code, year=year, submitted_at=submitted_at, sealed=sealed,
-                  requested_amount_wan=Decimal(requested_amount_wan), letter_ref=letter_ref, status=status, note=note)
-    new_id = connection.execute(WorkArrangement.__table__.insert().values(**values)).inserted_primary_key[0]
-    return WorkArrangement(id=new_id, **values)
+                  requested_amount_wan=Decimal(requested_amount_wan), letter_ref=letter_ref, note=note)
+    [new_id] = create(connection, "work_arrangement", action, [values], actor=SystemActor(province_code), at=submitted_at, reason=note)
+    return WorkArrangement(id=new_id, status=WorkArrangementStatus(initial("work_arrangement", action)["status"]), **values)
 
 
 def deem_unsubmitted_work_arrangements(connection: Connection, year: int, province_codes: Iterable[str], *,
@@ -231,6 +231,8 @@ def deem_unsubmitted_work_arrangements(connection: Connection, year: int, provin
     if rule.in_time(now, cutoff):
         raise RuleViolation(f"工作安排截止时间 {local(cutoff):%Y-%m-%d %H:%M} 未到，不能认定逾期未报送")
     note = f"截至 {local(cutoff):%m月%d日 %H:%M} 未报送工作安排，视同不申请公共服务体系奖补资金 —— {rule.cite}"
-    rows = [{"province_code": code, "year": year, "status": WorkArrangementStatus.deemed_not_applied, "sealed": False,
+    rows = [{"province_code": code, "year": year, **initial("work_arrangement", "deem_not_applied"), "sealed": False,
              "note": note} for code in dict.fromkeys(province_codes)]
-    return len(insert_new(connection, WorkArrangement.__table__, rows, ["province_code", "year"]))
+    created = insert_new(connection, WorkArrangement.__table__, rows, ["province_code", "year"])
+    return record_created(connection, "work_arrangement", "deem_not_applied", created, actor=SystemActor(), at=now, reason=note,
+                          jurisdiction_column="province_code")
