@@ -38,7 +38,8 @@ from srdi.demo.sample_workbook import write_sample_workbook  # noqa: E402
 from tasks.eligibility.metrics import Subject  # noqa: E402
 from tasks.eligibility.rules import Background, Compiled, evaluate  # noqa: E402
 from tasks.intake.sheet import read_sheet  # noqa: E402
-from tasks.intake.workbook_import import import_applications, validate_file  # noqa: E402
+from tasks.intake.validator import validate_workbook  # noqa: E402
+from tasks.intake.workbook_import import import_applications  # noqa: E402
 from tasks.reference.calls import open_call  # noqa: E402
 from tasks.reference.jurisdictions import load_jurisdictions  # noqa: E402
 
@@ -64,7 +65,7 @@ def _baseline(engine, call, sample: Path, rows: int) -> float:
     sheet = read_sheet(sample)
     sheet.rows = sheet.rows[:rows]
     with engine.connect() as connection:
-        records = validate_file(connection, sheet, call.id).records
+        records = validate_workbook(connection, sheet, call.id).records
     profile = get_profile(PROGRAMME)
     compiled = Compiled(profile.eligibility, YEAR - 1)
     started = time.perf_counter()

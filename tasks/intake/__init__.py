@@ -1,1 +1,12 @@
-"""Intake (申报受理): reading application workbooks, validating every row, and writing enterprises and applications at once."""
+"""Intake (申报受理): rows in — from an application workbook or from Python callers — applications out.
+
+Owns: the column vocabulary of the forms (fields), reading cells (cells) and sheets (sheet), place
+names (places); reading rows into the one typed ``IntakeRecord`` (workbook_rows, mapping_rows;
+record), the one ``Problem`` every check reports (problem), the checks against the call and the
+database (admission), the one validator that runs each check once (validator); the set-based writer
+of enterprises, yearly figures, applications and their 'submit' (applications); the workbook import
+with its error workbook (workbook_import, error_workbook) and the blank template (template).
+
+Imports point one way: problem, record ← admission, workbook_rows ← mapping_rows ← validator ←
+applications ← workbook_import.
+"""

@@ -8,36 +8,27 @@ new (an enterprise already applying to the call is left as it is).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.engine import Connection
 
 from models.application import Application
 from models.enterprise import Enterprise, EnterpriseFinancialYear
-from models.errors import RuleViolation
 from models.workflow import APPLICATION
 from models.workflow_writer import initial, record_created
-from tasks.intake.records import Problem, resolve_actor, validate_records
-from tasks.reference.calls import CallContext, call_context
-from tasks.reference.routing import Tree
-from tasks.review.moves import Actor, chunks
+from tasks.intake.admission import LOOKUP, Intake
+from tasks.intake.problem import InvalidRecords, Problem
+from tasks.intake.record import IntakeRecord
+from tasks.intake.validator import validate_records
+from tasks.review.moves import chunks
 from tasks.review.windows import entry_level_opens, open_windows
 
+ZERO = Decimal(0)
 ENTERPRISE_FIELDS = ("name", "size", "industry_code", "jurisdiction_code", "registered_on", "listed_board")
-
-LOOKUP = 5000  # keys per IN (…) lookup: well under the parameter limits of SQLite (32766) and PostgreSQL
-
-
-class InvalidRecords(RuleViolation):
-    """Records that cannot be taken in; ``problems`` lists each (row, field, value, expected)."""
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = problems
-        shown = "；".join(p.message for p in problems[:20])
-        more = f"；另有 {len(problems) - 20} 处问题" if len(problems) > 20 else ""
-        super().__init__(f"{len(problems)} 处问题，未写入任何数据：{shown}{more}")
 
 
 @dataclass
@@ -50,18 +41,18 @@ class IntakeResult:
     applications: dict[str, int] = field(default_factory=dict)   # USCC → application id
 
 
-def check_records(connection: Connection, call_id: str, records: list[dict], actor: str, now: datetime) -> list[Problem]:
+def check_records(connection: Connection, call_id: str, records: Sequence[Mapping | IntakeRecord], actor: str,
+                  now: datetime) -> list[Problem]:
     """Every problem ``create_applications`` would refuse, without writing anything."""
-    context = call_context(connection, call_id)
-    tree = Tree.load(connection)
-    who = resolve_actor(connection, actor, context.call.jurisdiction_code)
-    return validate_records(connection, context, tree, who, records, now)[0]
+    return validate_records(Intake.open(connection, call_id, actor, now), records)[1]
 
 
-def create_applications(connection: Connection, call_id: str, records: list[dict], actor: str, now: datetime) -> IntakeResult:
+def create_applications(connection: Connection, call_id: str, records: Sequence[Mapping | IntakeRecord], actor: str,
+                        now: datetime) -> IntakeResult:
     """Take in a batch of applications to ``call_id`` at the route's entry level.
 
-    Each record is a dict (English keys; the import maps the forms' Chinese headers onto them)::
+    Each record is an ``IntakeRecord`` (the workbook import reads its rows into them) or a mapping
+    with English keys, read into one by tasks/intake/mapping_rows.py::
 
         {
           "row": 7,                          # optional: row number as Excel shows it, used in messages
@@ -93,33 +84,37 @@ def create_applications(connection: Connection, call_id: str, records: list[dict
     applicant's reviewing jurisdiction (see tasks/reference/routing.py), one ``submit`` transition each, and
     the entry-level windows with their deadlines.
     """
-    context = call_context(connection, call_id)
-    tree = Tree.load(connection)
-    who = resolve_actor(connection, actor, context.call.jurisdiction_code)
-    problems, clean = validate_records(connection, context, tree, who, records, now)
+    intake = Intake.open(connection, call_id, actor, now)
+    clean, problems = validate_records(intake, records)
     if problems:
         raise InvalidRecords(problems)
+    return write_applications(intake, clean)
+
+
+def write_applications(intake: Intake, records: list[IntakeRecord]) -> IntakeResult:
+    """Write records ``validate_records`` passed: enterprises, their years, applications, 'submit' (see above)."""
     result = IntakeResult()
-    if not clean:
+    if not records:
         return result
-    enterprise_ids = _upsert_enterprises(connection, clean, now, result)
-    _upsert_financials(connection, clean, enterprise_ids, result)
-    _insert_applications(connection, context, tree, who, clean, enterprise_ids, now, result)
+    connection, now = intake.connection, intake.now
+    enterprise_ids = _upsert_enterprises(connection, records, now, result)
+    _upsert_financials(connection, records, enterprise_ids, result)
+    _insert_applications(intake, records, enterprise_ids, result)
     return result
 
 
-def _upsert_enterprises(connection: Connection, records: list[dict], now: datetime, result: IntakeResult) -> dict[str, int]:
+def _upsert_enterprises(connection: Connection, records: list[IntakeRecord], now: datetime, result: IntakeResult) -> dict[str, int]:
     ids: dict[str, int] = {}
     current: dict[str, dict] = {}
-    usccs = [r["uscc"] for r in records]
+    usccs = [r.uscc for r in records]
     for chunk in chunks(usccs, LOOKUP):
         for row in connection.execute(select(Enterprise).where(Enterprise.uscc.in_(chunk))):
             ids[row.uscc] = row.id
             current[row.uscc] = {f: getattr(row, f) for f in ENTERPRISE_FIELDS}
-    new = [{"uscc": r["uscc"], **{f: r.get(f) for f in ENTERPRISE_FIELDS}, "created_at": now}
-           for r in records if r["uscc"] not in ids]
-    changed = [{"k": ids[r["uscc"]], **{f: r.get(f) for f in ENTERPRISE_FIELDS}}
-               for r in records if r["uscc"] in ids and any(current[r["uscc"]][f] != r.get(f) for f in ENTERPRISE_FIELDS)]
+    new = [{"uscc": r.uscc, **{f: getattr(r, f) for f in ENTERPRISE_FIELDS}, "created_at": now}
+           for r in records if r.uscc not in ids]
+    changed = [{"k": ids[r.uscc], **{f: getattr(r, f) for f in ENTERPRISE_FIELDS}}
+               for r in records if r.uscc in ids and any(current[r.uscc][f] != getattr(r, f) for f in ENTERPRISE_FIELDS)]
     if new:
         connection.execute(Enterprise.__table__.insert(), new)
         for chunk in chunks([r["uscc"] for r in new], LOOKUP):
@@ -132,10 +127,11 @@ def _upsert_enterprises(connection: Connection, records: list[dict], now: dateti
     return ids
 
 
-def _upsert_financials(connection: Connection, records: list[dict], enterprise_ids: dict[str, int], result: IntakeResult) -> None:
+def _upsert_financials(connection: Connection, records: list[IntakeRecord], enterprise_ids: dict[str, int],
+                       result: IntakeResult) -> None:
     table = EnterpriseFinancialYear.__table__
     money = [c.name for c in table.columns if c.name not in ("id", "enterprise_id", "fiscal_year")]
-    wanted = {(enterprise_ids[r["uscc"]], year["fiscal_year"]): year for r in records for year in r["financials"]}
+    wanted = {(enterprise_ids[r.uscc], fiscal_year): figures for r in records for fiscal_year, figures in sorted(r.years.items())}
     if not wanted:
         return
     current: dict[tuple[int, int], dict] = {}
@@ -143,8 +139,9 @@ def _upsert_financials(connection: Connection, records: list[dict], enterprise_i
         for row in connection.execute(select(table).where(table.c.enterprise_id.in_(chunk))):
             current[(row.enterprise_id, row.fiscal_year)] = {**row._mapping}
     new, changed = [], []
-    for (enterprise_id, fiscal_year), year in wanted.items():
-        values = {c: year.get(c) for c in money}
+    for (enterprise_id, fiscal_year), figures in wanted.items():
+        values = {c: figures.get(c) for c in money}
+        values["rd_expense_wan"] = values["rd_expense_wan"] or ZERO   # 研发经费 left blank is 0 (the column is NOT NULL)
         if (enterprise_id, fiscal_year) not in current:
             new.append({"enterprise_id": enterprise_id, "fiscal_year": fiscal_year, **values})
         elif any(current[(enterprise_id, fiscal_year)][c] != values[c] for c in money):
@@ -160,20 +157,20 @@ def _ref_prefix(call_id: str, year: int) -> str:
     return f"SQ{year}-{hashlib.sha1(call_id.encode()).hexdigest()[:6].upper()}-"
 
 
-def _insert_applications(connection: Connection, context: CallContext, tree: Tree, who: Actor, records: list[dict],
-                         enterprise_ids: dict[str, int], now: datetime, result: IntakeResult) -> None:
+def _insert_applications(intake: Intake, records: list[IntakeRecord], enterprise_ids: dict[str, int], result: IntakeResult) -> None:
+    connection, context, tree, who, now = intake.connection, intake.context, intake.tree, intake.who, intake.now
     call = context.call
     in_call = select(Application.enterprise_id, Application.id).where(Application.call_id == call.id)
     existing = dict(connection.execute(in_call).all())
-    fresh = [r for r in {enterprise_ids[r["uscc"]]: r for r in records}.values() if enterprise_ids[r["uscc"]] not in existing]
+    fresh = [r for r in {enterprise_ids[r.uscc]: r for r in records}.values() if enterprise_ids[r.uscc] not in existing]
     before = connection.execute(select(func.coalesce(func.max(Application.id), 0))).scalar()
     prefix, base = _ref_prefix(call.id, call.year), len(existing)
     rows = [{
-        "ref": f"{prefix}{offset:06d}", "call_id": call.id, "enterprise_id": enterprise_ids[record["uscc"]],
-        "jurisdiction_code": record["jurisdiction_code"], "level": record["entry_level"],
-        "review_jurisdiction_code": tree.reviewer_at(record["jurisdiction_code"], record["entry_level"]),
-        **initial(APPLICATION, "submit"), "version": 1, "score": None, "category": record.get("category"),
-        "eligible": record.get("eligible"), "facts": record.get("facts") or {}, "submitted_at": now, "updated_at": now,
+        "ref": f"{prefix}{offset:06d}", "call_id": call.id, "enterprise_id": enterprise_ids[record.uscc],
+        "jurisdiction_code": record.jurisdiction_code, "level": intake.entry_level(record),
+        "review_jurisdiction_code": tree.reviewer_at(record.jurisdiction_code, intake.entry_level(record)),
+        **initial(APPLICATION, "submit"), "version": 1, "score": None, "category": record.category,
+        "eligible": record.eligible, "facts": record.facts, "submitted_at": now, "updated_at": now,
     } for offset, record in enumerate(fresh, start=base + 1)]
     ids = dict(existing)
     if rows:
@@ -186,7 +183,7 @@ def _insert_applications(connection: Connection, context: CallContext, tree: Tre
             codes = {r["review_jurisdiction_code"] for r in rows if r["level"] == level}
             open_windows(connection, call, context.step(level), codes, call.opens_at, tree, entry_level_opens(call))
     result.created, result.existing = len(rows), len(existing)
-    result.applications = {r["uscc"]: ids[enterprise_ids[r["uscc"]]] for r in records}
+    result.applications = {r.uscc: ids[enterprise_ids[r.uscc]] for r in records}
 
 
-__all__ = ["IntakeResult", "InvalidRecords", "Problem", "check_records", "create_applications"]
+__all__ = ["IntakeResult", "InvalidRecords", "Problem", "check_records", "create_applications", "write_applications"]

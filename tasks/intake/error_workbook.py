@@ -13,8 +13,8 @@ from pathlib import Path
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 
+from tasks.intake.problem import Problem
 from tasks.intake.sheet import Sheet
-from tasks.intake.validate import Problem
 
 HEADER_FONT = Font(bold=True)
 REASON_FILL = PatternFill("solid", fgColor="FFF2CC")

@@ -1,4 +1,4 @@
-"""Validating an application workbook row by row (导入校验), before anything is written.
+"""Reading an application workbook's rows into intake records (导入校验), before anything is written.
 
 Every problem names the row as Excel shows it, the column header as written in the file, the
 value as typed and what was expected, in Chinese. Rules: required cells; numbers, dates and
@@ -6,20 +6,20 @@ choices readable; 统一社会信用代码 check character (GB 32100-2015); no n
 or counts; 主营业务收入 not above 营业收入 of the same year; 研发人员数 not above 从业人数; the
 区（县） inside the stated 市（州） (and the 市（州） inside the call's province); a USCC at most
 once in the file; a USCC already in the call only when its data are unchanged (then the row is
-skipped, so importing the same file twice creates nothing new). Pure Python: the caller loads the
-places and what the call already holds.
+skipped, so importing the same file twice creates nothing new). Pure Python: the caller
+(tasks/intake/validator.py) loads the places and what the call already holds.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from functools import lru_cache
 from typing import Any, Callable, Optional
 
 from models.enterprise import InvalidUSCC, normalise_uscc
+from models.enums import EnterpriseSize
 from tasks.intake.cells import (
     CellError,
     as_text,
@@ -37,6 +37,7 @@ from tasks.intake.cells import (
 from tasks.intake.fields import (
     BATCH_CHOICES,
     BOARD_CHOICES,
+    BY_KEY,
     ENTERPRISE_COLUMNS,
     LISTING_CHOICES,
     SIZE_CHOICES,
@@ -44,59 +45,29 @@ from tasks.intake.fields import (
     resolve_header,
 )
 from tasks.intake.places import Places
+from tasks.intake.problem import Problem
+from tasks.intake.record import FISCAL_YEARS, MONEY_PLACES, NAME_MAX, IntakeRecord, StoredApplication, differences_from
 from tasks.intake.sheet import Sheet
-from tasks.intake.stored import MONEY_PLACES, StoredApplication, differences_from
 
 YEAR_REQUIRED = ("revenue_wan", "main_business_revenue_wan")
 
 
-@dataclass(frozen=True)
-class Problem:
-    row: int
-    column: str
-    value: str
-    expected: str
-
-    def __str__(self) -> str:
-        return f"第{self.row}行「{self.column}」“{self.value}”：{self.expected}"
-
-
 @dataclass
-class IntakeRecord:
-    """One valid row, ready to be written: enterprise fields, yearly figures and facts."""
-
-    row: int
-    uscc: str
-    name: str
-    size: str
-    industry_code: str
-    jurisdiction_code: str
-    registered_on: Optional[date] = None
-    listed_board: Optional[str] = None
-    years: dict[int, dict[str, Any]] = field(default_factory=dict)
-    facts: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
-class IntakeContext:
+class WorkbookContext:
     reference_year: int                              # 上年 = call.year − 1
     places: Places
     stored: dict[str, StoredApplication] = field(default_factory=dict)
 
 
 @dataclass
-class Validation:
+class WorkbookRows:
+    """What a workbook's rows come to: records to write, rows already in the call unchanged, problems."""
+
     records: list[IntakeRecord]
     unchanged: list[int]
     problems: list[Problem]
     file_level: bool = False          # the header itself is wrong: no row can be read
     headers: dict[str, str] = field(default_factory=dict)   # field key → header as written in the file
-
-    def rejected(self) -> dict[int, list[Problem]]:
-        by_row: dict[int, list[Problem]] = defaultdict(list)
-        for problem in self.problems:
-            by_row[problem.row].append(problem)
-        return dict(by_row)
 
 
 @dataclass(frozen=True)
@@ -115,7 +86,7 @@ def plan_columns(sheet: Sheet, reference_year: int) -> tuple[list[Planned], list
             continue
         found = resolve_header(header)
         if found is None:
-            problems.append(Problem(sheet.header_row, header, header, "无法识别的列标题（可用的列见模板“填写说明”）"))
+            problems.append(Problem(sheet.header_row, "header", header, "无法识别的列标题（可用的列见模板“填写说明”）", header))
             continue
         if found.column is None:
             continue  # 序号, computed ratios and growth: never read
@@ -124,19 +95,19 @@ def plan_columns(sheet: Sheet, reference_year: int) -> tuple[list[Planned], list
             year = reference_year
         key = (found.column.key, year)
         if key in seen:
-            problems.append(Problem(sheet.header_row, header, header, f"与“{seen[key]}”列重复"))
+            problems.append(Problem(sheet.header_row, found.column.key, header, f"与“{seen[key]}”列重复", header))
             continue
         seen[key] = header
         planned.append(Planned(index, header, found.column, year))
     has = {(p.column.key, p.year) for p in planned}
     for column in ENTERPRISE_COLUMNS:
         if column.required and (column.key, None) not in has and not (column.key == "city" and sheet.title):
-            problems.append(Problem(sheet.header_row, column.label, "（缺少此列）", "缺少必填列"))
+            problems.append(Problem(sheet.header_row, column.key, "（缺少此列）", "缺少必填列", column.label))
     for key in YEAR_REQUIRED:
         if (key, reference_year) not in has:
             label = {"revenue_wan": "营业收入（万元）", "main_business_revenue_wan": "主营业务收入（万元）"}[key]
-            problems.append(Problem(sheet.header_row, f"{reference_year}年{label}", "（缺少此列）",
-                                    f"缺少上年（{reference_year}年）数据列"))
+            problems.append(Problem(sheet.header_row, key, "（缺少此列）", f"缺少上年（{reference_year}年）数据列",
+                                    f"{reference_year}年{label}"))
     return planned, problems
 
 
@@ -201,7 +172,7 @@ def _json_number(value: Any) -> Any:
 
 
 class _RowReader:
-    def __init__(self, sheet: Sheet, planned: list[Planned], context: IntakeContext):
+    def __init__(self, sheet: Sheet, planned: list[Planned], context: WorkbookContext):
         self.sheet, self.planned, self.context = sheet, planned, context
         self.title_city = context.places.city_in_text(sheet.title) if sheet.title else None
         self.headers = {(p.column.key if p.year is None else f"{p.column.key}@{p.year}"): p.header for p in planned}
@@ -222,7 +193,7 @@ class _RowReader:
             try:
                 value = reader(raw, percent_row and (number, index) in self.sheet.percent_cells)
             except CellError as exc:
-                problems.append(Problem(number, header, show(raw), exc.expected))
+                problems.append(Problem(number, key, show(raw), exc.expected, header))
                 continue
             if year is not None:
                 years[year][key] = value
@@ -232,17 +203,30 @@ class _RowReader:
             if column.required and column.target != "location" and column.key not in fields:
                 header = headers.get(column.key, column.label)
                 if not _has_problem(problems, header):
-                    problems.append(Problem(number, header, "（空）", "必填"))
+                    problems.append(Problem(number, column.key, "（空）", "必填", header))
+        if len(fields.get("name", "")) > NAME_MAX:
+            problems.append(Problem(number, "name", fields["name"], f"必填，不超过{NAME_MAX}个字", headers["name"]))
         listing, board = fields.get("listing"), fields.get("listed_board")
         if listing == "listed" and board is None and not _has_problem(problems, headers.get("listed_board")):
-            problems.append(Problem(number, headers.get("listing", "上市情况"), "已上市", "已上市的须在“上市板块”列填写板块"))
+            problems.append(Problem(number, "listing", "已上市", "已上市的须在“上市板块”列填写板块", headers.get("listing", "上市情况")))
         if board is not None and listing in ("none", "plan"):
-            problems.append(Problem(number, headers["listed_board"], board, f"上市情况为“{show(values[self._index('listing')])}”，不应填写上市板块"))
+            problems.append(Problem(number, "listed_board", board, f"上市情况为“{show(values[self._index('listing')])}”，不应填写上市板块",
+                                    headers["listed_board"]))
         reference = self.context.reference_year
         for key in YEAR_REQUIRED:
             header = headers.get(f"{key}@{reference}")
             if key not in years.get(reference, {}) and header and not _has_problem(problems, header):
-                problems.append(Problem(number, header, "（空）", f"必填（上年即{reference}年数据）"))
+                problems.append(Problem(number, key, "（空）", f"必填（上年即{reference}年数据）", header))
+        for year, figures in years.items():   # any other year filled at all needs its two revenues too
+            if year not in FISCAL_YEARS:
+                key = next(iter(figures))
+                problems.append(Problem(number, "fiscal_year", year, f"年度应在 {FISCAL_YEARS[0]}–{FISCAL_YEARS[-1]} 年之间",
+                                        headers[f"{key}@{year}"]))
+                continue
+            for key in YEAR_REQUIRED if year != reference else ():
+                header = headers.get(f"{key}@{year}", BY_KEY[key].header(year))
+                if key not in figures and not _has_problem(problems, header):
+                    problems.append(Problem(number, key, "（空）", f"必填（已填写{year}年的其他数据）", header))
         problems += self._check_years(number, years, headers)
         jurisdiction = self._place(number, fields, headers, problems)
         record = None
@@ -258,12 +242,13 @@ class _RowReader:
         for year, figures in sorted(years.items()):
             revenue, main = figures.get("revenue_wan"), figures.get("main_business_revenue_wan")
             if revenue is not None and main is not None and main > revenue:
-                problems.append(Problem(number, headers[f"main_business_revenue_wan@{year}"], show(main),
-                                        f"主营业务收入不应大于同年营业收入（{show(revenue)}万元）"))
+                problems.append(Problem(number, "main_business_revenue_wan", show(main),
+                                        f"主营业务收入不应大于同年营业收入（{show(revenue)}万元）",
+                                        headers[f"main_business_revenue_wan@{year}"]))
             staff, rd_staff = figures.get("employees"), figures.get("rd_staff")
             if staff is not None and rd_staff is not None and rd_staff > staff:
-                problems.append(Problem(number, headers[f"rd_staff@{year}"], show(rd_staff),
-                                        f"研发人员数不应大于同年从业人数（{staff}人）"))
+                problems.append(Problem(number, "rd_staff", show(rd_staff), f"研发人员数不应大于同年从业人数（{staff}人）",
+                                        headers[f"rd_staff@{year}"]))
         return problems
 
     def _place(self, number: int, fields: dict, headers: dict, problems: list[Problem]) -> Optional[str]:
@@ -273,7 +258,7 @@ class _RowReader:
         if not city_text and self.title_city:
             city_text = places.name(self.title_city)
         if not city_text:
-            problems.append(Problem(number, city_header, "（空）", "必填"))
+            problems.append(Problem(number, "city", "（空）", "必填", city_header))
             return None
         city = places.city(city_text)
         if city is None:
@@ -281,12 +266,12 @@ class _RowReader:
             found = [code for code in (places.county(c, county_text or "") for c in candidates) if code]
             if len(found) == 1:
                 return found[0]
-            problems.append(Problem(number, city_header, city_text, f"不是{places.scope_name}的市（州）" if not candidates
-                                    else "对应多个市（州），请在“区（县）”列填写所属区（县）"))
+            problems.append(Problem(number, "city", city_text, f"不是{places.scope_name}的市（州）" if not candidates
+                                    else "对应多个市（州），请在“区（县）”列填写所属区（县）", city_header))
             return None
         if not county_text:
             if places.has_counties(city):
-                problems.append(Problem(number, county_header, "（空）", "必填"))
+                problems.append(Problem(number, "county", "（空）", "必填", county_header))
                 return None
             return city
         county = places.county(city, county_text)
@@ -298,7 +283,7 @@ class _RowReader:
             expected = f"不在所填的{places.name(city)}辖区内（{county_text}属于{owner}）"
         else:
             expected = f"不是{places.name(city)}的区（县）"
-        problems.append(Problem(number, county_header, county_text, expected))
+        problems.append(Problem(number, "county", county_text, expected, county_header))
         return None
 
     def _record(self, number: int, fields: dict, years: dict, jurisdiction: str) -> IntakeRecord:
@@ -310,7 +295,7 @@ class _RowReader:
             facts["listing_plan"] = fields["listing"] == "plan"
         board = fields.get("listed_board")
         return IntakeRecord(
-            row=number, uscc=fields["uscc"], name=fields["name"], size=fields["size"], industry_code=code,
+            row=number, uscc=fields["uscc"], name=fields["name"], size=EnterpriseSize(fields["size"]), industry_code=code,
             jurisdiction_code=jurisdiction, registered_on=fields.get("registered_on"), listed_board=board,
             years={year: dict(figures) for year, figures in years.items() if figures}, facts=facts,
         )
@@ -327,11 +312,11 @@ def _has_problem(problems: list[Problem], header: Optional[str]) -> bool:
     return header is not None and any(p.column == header for p in problems)
 
 
-def validate_sheet(sheet: Sheet, context: IntakeContext, progress=None) -> Validation:
+def read_workbook_rows(sheet: Sheet, context: WorkbookContext, progress=None) -> WorkbookRows:
     """Check every row; ``progress(stage, done, total)`` is called every few hundred rows."""
     planned, problems = plan_columns(sheet, context.reference_year)
     if problems:
-        return Validation([], [], problems, file_level=True)
+        return WorkbookRows([], [], problems, file_level=True)
     reader = _RowReader(sheet, planned, context)
     records: list[IntakeRecord] = []
     uscc_rows: dict[str, list[int]] = defaultdict(list)
@@ -346,13 +331,13 @@ def validate_sheet(sheet: Sheet, context: IntakeContext, progress=None) -> Valid
             records.append(record)
             uscc_rows[record.uscc].append(number)
         else:
-            uscc = _uscc_of(values, planned)
+            uscc = uscc_in_row(values, planned)
             if uscc:
                 uscc_rows[uscc].append(number)
     for uscc, numbers in uscc_rows.items():
         if len(numbers) > 1:
             listed = "、".join(str(n) for n in numbers)
-            problems += [Problem(n, uscc_header, uscc, f"统一社会信用代码在本文件中重复出现（第{listed}行）") for n in numbers]
+            problems += [Problem(n, "uscc", uscc, f"统一社会信用代码在本文件中重复出现（第{listed}行）", uscc_header) for n in numbers]
     bad_rows = {p.row for p in problems}
     fresh, unchanged = [], []
     for record in records:
@@ -364,18 +349,20 @@ def validate_sheet(sheet: Sheet, context: IntakeContext, progress=None) -> Valid
             continue
         differences = differences_from(stored, record)
         if differences:
-            problems.append(Problem(record.row, uscc_header, record.uscc,
-                                    f"已在本批次申报（申报编号 {stored.ref}），且与已导入的数据不同：{'；'.join(differences[:3])}"))
+            problems.append(Problem(record.row, "uscc", record.uscc,
+                                    f"已在本批次申报（申报编号 {stored.ref}），且与已导入的数据不同：{'；'.join(differences[:3])}",
+                                    uscc_header))
         else:
             unchanged.append(record.row)
     problems.sort(key=lambda p: p.row)
     if progress:
         progress("校验", total, total)
     headers = {p.column.key: p.header for p in planned if p.year is None}
-    return Validation(fresh, unchanged, problems, headers=headers)
+    return WorkbookRows(fresh, unchanged, problems, headers=headers)
 
 
-def _uscc_of(values: list[Any], planned: list[Planned]) -> Optional[str]:
+def uscc_in_row(values: list[Any], planned: list[Planned]) -> Optional[str]:
+    """The row's valid USCC, if it has one (to find what the call already holds before reading the rows)."""
     for plan in planned:
         if plan.column.key == "uscc" and plan.index < len(values) and not is_blank(values[plan.index]):
             checked = checked_uscc(fold(as_text(values[plan.index])))
