@@ -15,7 +15,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Optional
 
-from sqlalchemy import Index, UniqueConstraint, text
+from sqlalchemy import CheckConstraint, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from models.funding_plan import ItemType, PlatformCategory
@@ -34,18 +34,25 @@ class RecipientStatus(StrEnum):
 
 
 class FundingRecipient(SQLModel, table=True):
-    """An approved key enterprise or platform of one plan (批复名单中的一行)."""
+    """An approved key enterprise or platform of one plan (批复名单中的一行).
+
+    A key enterprise points at the 小巨人 recognition it was chosen on (财建〔2021〕2号 二(一):
+    "从已认定的专精特新'小巨人'企业中择优"), resolved once when the plan is approved; a platform has none.
+    """
 
     __tablename__ = "funding_recipient"
     __table_args__ = (
         UniqueConstraint("plan_id", "uscc", name="uq_recipient_plan_uscc"),
         Index("ix_recipient_plan_status", "plan_id", "status"),
+        CheckConstraint("item_type != 'key_enterprise' OR recognition_id IS NOT NULL", name="ck_recipient_key_enterprise_recognised"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
     plan_id: int = Field(foreign_key="implementation_plan.id")
     item_type: ItemType
     enterprise_id: Optional[int] = Field(default=None, foreign_key="enterprise.id", index=True)
+    recognition_id: Optional[int] = Field(default=None, foreign_key="recognition.id", index=True,
+                                          description="所依据的国家级专精特新“小巨人”认定（重点企业必填，平台为空）")
     name: str = Field(max_length=128)
     uscc: str = Field(max_length=18, index=True)
     platform_category: Optional[PlatformCategory] = None

@@ -164,6 +164,8 @@ def approve_plan(connection: Connection, plan_id: int, *, approved_at: datetime,
                  implementation_start: Optional[date] = None, profile: Optional[Profile] = None) -> int:
     """批复 of the latest 备案版: recipients from its 名单, the tranche schedule and its deadlines.
 
+    Each key enterprise's recipient row points at the 小巨人 recognition in force on the approval day.
+
     Service-institution amounts follow the formal opinion where it fixed one (seed 000 L47).
     Returns the number of recipients.
     """
@@ -182,9 +184,10 @@ def approve_plan(connection: Connection, plan_id: int, *, approved_at: datetime,
     formal = connection.execute(select(ComplianceOpinion.institution_amounts).where(
         ComplianceOpinion.plan_id == plan_id, ComplianceOpinion.stage == OpinionStage.formal)).scalar() or {}
     now = clock.now()
+    recognition = {item.uscc: item.recognition_id for item in recheck.items}   # resolved once, here, as of the approval
     create(connection, "recipient", "enrol", [
         {"plan_id": plan_id, "item_type": r["item_type"], "enterprise_id": r["enterprise_id"], "name": r["name"],
-         "uscc": r["uscc"], "platform_category": r["platform_category"],
+         "uscc": r["uscc"], "recognition_id": recognition.get(r["uscc"]), "platform_category": r["platform_category"],
          "approved_amount_wan": Decimal(formal.get(r["uscc"], r["amount_wan"])),
          "created_at": now} for r in rows], actor=SystemActor(plan.province_code), at=approved_at)
     start = implementation_start or local(approved_at).date()

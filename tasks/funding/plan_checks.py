@@ -52,6 +52,7 @@ class Item:
     amount_wan: Decimal
     platform_category: Optional[PlatformCategory] = None
     enterprise_id: Optional[int] = None
+    recognition_id: Optional[int] = None     # the 小巨人 recognition a key enterprise is chosen on
 
 
 @dataclass
@@ -165,15 +166,20 @@ def check_even_split(result: CheckResult) -> None:
         result.warnings.append(f"{len(amounts)} 家重点“小巨人”企业金额完全相同（{amounts[0]} 万元） —— {CITE_EVEN}")
 
 
-def active_little_giants(connection: Connection, enterprise_ids: list[int], on: date) -> set[int]:
-    """Enterprise ids among ``enterprise_ids`` holding a 小巨人 recognition in force on ``on``."""
+def active_little_giants(connection: Connection, enterprise_ids: list[int], on: date) -> dict[int, int]:
+    """Enterprise id → the id of its 小巨人 recognition in force on ``on`` (the most recent, if several)."""
     if not enterprise_ids:
-        return set()
-    return {row["enterprise_id"] for row in active_recognitions(connection, LITTLE_GIANT_TIER, enterprise_ids, on=on)}
+        return {}
+    rows = sorted(active_recognitions(connection, LITTLE_GIANT_TIER, enterprise_ids, on=on), key=lambda r: (r["valid_from"], r["id"]))
+    return {row["enterprise_id"]: row["id"] for row in rows}
 
 
 def check_enterprises(connection: Connection, result: CheckResult, plan: ImplementationPlan, on: date) -> None:
-    """Key enterprises: on file, recognised 小巨人, not listed, not funded in an earlier batch."""
+    """Key enterprises: on file, recognised 小巨人, not listed, not funded in an earlier batch.
+
+    Each one that passes is resolved to its enterprise and its recognition, so the recipient created
+    from it points at the recognition row rather than carrying a credit code to be joined back later.
+    """
     wanted = [i for i in result.items if i.item_type == ItemType.key_enterprise]
     usccs = [i.uscc for i in wanted]
     on_file = {r.uscc: r for r in connection.execute(
@@ -188,17 +194,18 @@ def check_enterprises(connection: Connection, result: CheckResult, plan: Impleme
     resolved: dict[str, Item] = {}
     for item in wanted:
         row = on_file.get(item.uscc)
-        where = f"第{item.row}行 {item.name or item.uscc}"
+        where = f"第{item.row}行 {item.name}（{item.uscc}）" if item.name else f"第{item.row}行 {item.uscc}"
         if row is None:
-            result.errors.append(f"{where}：统一社会信用代码 {item.uscc} 不在企业库中")
+            result.errors.append(f"{where}：统一社会信用代码不在企业库中")
             continue
         if row.id not in recognised:
-            result.errors.append(f"{where}：不是有效的国家级专精特新“小巨人”企业 —— {CITE_RECOGNISED}")
+            result.errors.append(f"{where}：不是有效的国家级专精特新“小巨人”企业（{on:%Y-%m-%d} 无有效的小巨人认定） —— {CITE_RECOGNISED}")
         if row.listed_board:
             result.errors.append(f"{where}：已在{row.listed_board}上市 —— {CITE_LISTED}")
         if item.uscc in earlier:
             result.errors.append(f"{where}：已是第{earlier[item.uscc]}批重点“小巨人”企业 —— {CITE_EARLIER}")
-        resolved[item.uscc] = Item(item.row, item.item_type, item.uscc, item.name or row.name, item.amount_wan, None, row.id)
+        resolved[item.uscc] = Item(item.row, item.item_type, item.uscc, item.name or row.name, item.amount_wan, None, row.id,
+                                   recognised.get(row.id))
     result.items = [resolved.get(i.uscc, i) if i.item_type == ItemType.key_enterprise else i for i in result.items]
 
 

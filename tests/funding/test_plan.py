@@ -14,13 +14,14 @@ from decimal import Decimal
 
 import pytest
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 
 from models import Enterprise, ImplementationPlan, PlanItem, PlanVersion, Recognition
 from models.deadline import Deadline
 from models.errors import RuleViolation
 from models.funding import FundingRecipient, FundTranche
 from models.funding_plan import OpinionStage, PlanStatus, VersionKind, WorkArrangementStatus
-from tasks.funding.plan import open_plan, record_opinion, submit_version, submit_work_arrangement
+from tasks.funding.plan import approve_plan, open_plan, record_opinion, submit_version, submit_work_arrangement
 from tasks.funding.plan_checks import PlanRejected
 from tests.funding.conftest import BEIJING, approve, at, enterprises, key_rows, platform
 
@@ -97,6 +98,42 @@ def test_an_even_split_among_key_enterprises_is_flagged(engine, profile, clock):
     recorded = _submit(engine, profile, [
         {"item_type": "key_enterprise", "uscc": e["uscc"], "amount_wan": 500} for e in enterprises(engine, 3, start=20)])
     assert recorded.warnings == ["3 家重点“小巨人”企业金额完全相同（500 万元） —— 财建〔2021〕2号 三(四)（避免简单分配）"]
+
+
+def test_each_key_enterprise_recipient_points_at_its_recognition_row_and_a_platform_at_none(engine, profile, clock):
+    """财建〔2021〕2号 二(一): 从已认定的“小巨人”企业中择优 — the recognition is resolved once, at approval."""
+    ents = enterprises(engine, 3)
+    rows = key_rows(ents) + [platform(BEIJING, 1, "overall_support", 150)]
+    approve(engine, profile, rows)
+    with engine.connect() as c:
+        pointed = dict(c.execute(select(FundingRecipient.uscc, FundingRecipient.recognition_id)).all())
+        recognitions = dict(c.execute(select(Enterprise.uscc, Recognition.id)
+                                      .join(Recognition, Recognition.enterprise_id == Enterprise.id)).all())
+    assert {e["uscc"]: pointed[e["uscc"]] for e in ents} == {e["uscc"]: recognitions[e["uscc"]] for e in ents}
+    assert pointed[rows[-1]["uscc"]] is None
+    with pytest.raises(IntegrityError):
+        with engine.begin() as c:
+            c.execute(update(FundingRecipient).where(FundingRecipient.uscc == ents[0]["uscc"]).values(recognition_id=None))
+
+
+def test_a_recognition_revoked_before_approval_refuses_the_approval_naming_row_and_credit_code(engine, profile, clock):
+    ents = enterprises(engine, 2)
+    rows = key_rows(ents)
+    with engine.begin() as c:
+        plan_id = open_plan(c, BEIJING, 1, profile)
+        submit_version(c, plan_id, VersionKind.submission, rows, submitted_at=at("2021-03-25 10:00"), profile=profile)
+        record_opinion(c, plan_id, OpinionStage.preliminary, issued_at=at("2021-05-06 10:00"))
+        record_opinion(c, plan_id, OpinionStage.formal, issued_at=at("2021-06-10 10:00"))
+        submit_version(c, plan_id, VersionKind.filed, rows, submitted_at=at("2021-06-25 10:00"), profile=profile)
+        c.execute(update(Recognition).where(Recognition.enterprise_id == ents[1]["id"]).values(status="revoked"))
+    with pytest.raises(PlanRejected) as refused:
+        with engine.begin() as c:
+            approve_plan(c, plan_id, approved_at=at("2021-07-20 10:00"), doc_no="工信部联企业函〔2021〕1号", profile=profile)
+    (finding,) = refused.value.findings
+    assert finding.startswith(f"第2行 {ents[1]['name']}（{ents[1]['uscc']}）："
+                              "不是有效的国家级专精特新“小巨人”企业（2021-07-20 无有效的小巨人认定）")
+    with engine.connect() as c:
+        assert c.execute(select(func.count()).select_from(FundingRecipient)).scalar() == 0
 
 
 def test_service_institution_above_two_million_is_a_warning_not_a_refusal(engine, profile, clock):
