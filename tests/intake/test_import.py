@@ -215,3 +215,32 @@ def test_the_error_workbook_can_be_corrected_and_imported_again(tmp_path, engine
     book.save(errors)
     second = import_applications(errors, hebei_call)
     assert second.problems == [] and second.created == 2
+
+
+def test_a_ban_only_the_database_knows_refuses_the_row_in_the_files_own_column(tmp_path, engine, hebei_call):
+    from datetime import date
+
+    from models.enterprise import Enterprise
+    from models.enums import EnterpriseSize
+    with engine.begin() as c:
+        c.execute(Enterprise.__table__.insert().values(uscc=GOOD, name="保定某某电气有限公司", size=EnterpriseSize.small,
+                                                       industry_code="C38", jurisdiction_code="130602",
+                                                       banned_until=date(2028, 5, 1), ban_reason="提供虚假材料"))
+    path = _write(tmp_path / "banned.xlsx", HEADERS[:8], [["保定某某电气有限公司", GOOD, "保定市", "竞秀区", "小型", "C38", 9000, 8000]])
+    outcome = import_applications(path, hebei_call, skip_invalid=True)
+    assert outcome.created == 0 and [str(p) for p in outcome.problems] == [
+        f"第2行「统一社会信用代码」“{GOOD}”：该企业被禁止申报至 2028-05-01（提供虚假材料）"]
+
+
+def test_a_row_with_figures_of_another_year_needs_that_years_revenues_and_a_name_fits_its_column(tmp_path, engine, hebei_call):
+    headers = HEADERS[:8] + ["2024年研发经费总额（万元）"]
+    path = _write(tmp_path / "years.xlsx", headers, [
+        ["保定某某电气有限公司", GOOD, "保定市", "竞秀区", "小型", "C38", 9000, 8000, 300],
+        ["保定" + "某" * 130 + "有限公司", "91130100MA07XYZ00A", "保定市", "竞秀区", "小型", "C38", 9000, 8000, None],
+    ])
+    outcome = import_applications(path, hebei_call)
+    assert not outcome.written
+    found = {(p.row, p.column, p.expected) for p in outcome.problems}
+    assert (2, "2024年营业收入（万元）", "必填（已填写2024年的其他数据）") in found
+    assert (2, "2024年主营业务收入（万元）", "必填（已填写2024年的其他数据）") in found
+    assert (3, "企业名称", "必填，不超过128个字") in found
