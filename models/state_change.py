@@ -1,7 +1,8 @@
 """The state-change log (状态变更记录): append-only, one row per changed row of every logged machine.
 
-Applications keep their own log (``transition``, with levels and scores); every other logged machine
-of models/workflow.py — notices, objections, plans, tranches, runs, recognitions… — writes here. Like
+Applications keep their own log of moves (``transition``, with levels and scores); every other logged
+machine of models/workflow.py — notices, objections, plans, tranches, runs, recognitions… — writes here,
+and so does an application's non-move (an eligibility verdict, which changes no stage). Like
 ``transition``, the database refuses UPDATE and DELETE on this table (a trigger on SQLite and PostgreSQL).
 """
 

@@ -125,7 +125,7 @@ def _all_or_nothing(m: Machine, condition, shape: Shape):
 
 def _log_statement(m: Machine, a: Action, shape: Shape, creating: bool, whole: bool):
     t, status = _table(m), _table(m).c[m.column]
-    log = _log_table(m)
+    log = _log_table(m, a)
     columns = {
         "at": bindparam("at", type_=log.c.at.type), "actor": bindparam("actor"), "role": bindparam("role", type_=log.c.role.type),
         "action": literal(a.name), "reason": bindparam("reason", type_=log.c.reason.type),
@@ -134,7 +134,7 @@ def _log_statement(m: Machine, a: Action, shape: Shape, creating: bool, whole: b
         "jurisdiction_code": t.c[shape.jurisdiction_column] if shape.jurisdiction_column else bindparam("jurisdiction"),
         "step_key": (bindparam("step_key") + t.c[shape.step_key_column]) if shape.step_key_column else bindparam("step_key"),
     }
-    if m.name == "application":
+    if _in_transitions(m, a):
         columns.update(application_id=t.c.id, from_level=literal(None) if creating else t.c.level,
                        to_level=bindparam("v_level", type_=log.c.to_level.type) if "level" in shape.value_keys else t.c.level,
                        score=bindparam("v_score", type_=log.c.score.type) if "score" in shape.value_keys
@@ -152,16 +152,24 @@ def _update_statement(m: Machine, a: Action, shape: Shape, whole: bool):
     values: dict[str, Any] = {key: bindparam(f"v_{key}", type_=t.c[key].type) for key in shape.value_keys}
     if a.target is not None:
         values[m.column] = bindparam("to_status", type_=t.c[m.column].type)
-    if m.version_column:
+    if m.version_column and a.target is not None:          # a non-move is no new version of the row
         values[m.version_column] = t.c[m.version_column] + 1
-    if m.touched_column and m.touched_column not in values:
+    if m.touched_column and m.touched_column not in values and a.target is not None:
         values[m.touched_column] = bindparam("at", type_=t.c[m.touched_column].type)
+    if not values:
+        return None                # a non-move that sets nothing: the log row is all there is
     condition = _condition(m, a, shape, False)
     return t.update().where(_all_or_nothing(m, condition, shape) if whole else condition).values(values)
 
 
-def _log_table(m: Machine):
-    return (Transition if m.name == "application" else StateChange).__table__
+def _in_transitions(m: Machine, a: Action) -> bool:
+    """Applications log their moves in ``transition``; a non-move (an eligibility verdict) is no change of
+    stage, so it is recorded in ``state_change`` like every other machine's changes."""
+    return m.name == "application" and a.target is not None
+
+
+def _log_table(m: Machine, a: Action):
+    return (Transition if _in_transitions(m, a) else StateChange).__table__
 
 
 def _before_columns(m: Machine, shape: Shape) -> list:
@@ -197,7 +205,7 @@ def _log_rows(m: Machine, a: Action, shape: Shape, rows: list, params: dict, rea
                  "from_status": status, "to_status": a.leads_to(status), "reason": reasons.get(row.id, params["reason"]),
                  "step_key": (params["step_key"] or "") + row._mapping[shape.step_key_column] if shape.step_key_column
                  else params["step_key"]}
-        if m.name == "application":
+        if _in_transitions(m, a):
             after = {**values, **row_values.get(row.id, {})}
             entry.update(application_id=row.id, from_level=row.level, to_level=after.get("level", row.level),
                          score=after.get("score") if "score" in shape.value_keys else None)
@@ -290,7 +298,7 @@ def apply(connection: Connection, machine: Union[str, Machine], action: str, ids
             rows = [{**params, "k": i, **{f"v_{k}": row_values.get(i, {}).get(k, values.get(k)) for k in value_keys}} for i in chunk]
             _write(connection, m, a, chunk, conflict, None, update, None, rows)
             if m.logged:
-                connection.execute(_log_table(m).insert(), _log_rows(m, a, shape, [found[i] for i in chunk], params, reasons,
+                connection.execute(_log_table(m, a).insert(), _log_rows(m, a, shape, [found[i] for i in chunk], params, reasons,
                                                                      row_values, values))
         else:
             one = {**params, "ids": chunk, "n": len(chunk)}
@@ -325,6 +333,8 @@ def _write(connection: Connection, m: Machine, a: Action, chunk: list[int], conf
         logged = connection.execute(log, log_params).rowcount
         if logged != len(chunk):
             raise _refusal(connection, m, a, chunk, conflict, False)
+    if update is None:
+        return
     moved = connection.execute(update, update_params).rowcount
     if moved != len(chunk):
         raise _refusal(connection, m, a, chunk, conflict, False)

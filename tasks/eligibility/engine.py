@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Optional
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Connection
 
 from models.application import Application
@@ -28,6 +28,8 @@ from models.jurisdiction import MINISTRY_CODE
 from models.programme import Programme
 from models.recognition import Recognition
 from models.rules import Bands, Group
+from models.workflow import APPLICATION
+from models.workflow_writer import SystemActor, apply
 from tasks.eligibility.metrics import Subject
 from tasks.eligibility.rules import Background, Compiled, combine, encode_figures, evaluate, group_message
 from tasks.reference.calls import get_call, get_profile
@@ -146,14 +148,21 @@ def run_eligibility(connection: Connection, call_id: str, application_ids: Optio
             summary.ineligible += 1
     _replace_verdicts(connection, call.id, application_ids, verdicts)
     if updates:
-        table = Application.__table__
-        values = {"eligible": bindparam("eligible"), "category": bindparam("category")}
-        if rules.bonus:
-            values["score"] = bindparam("score")
-        connection.execute(update(table).where(table.c.id == bindparam("k")).values(values), updates)
+        by_id = {u.pop("k"): u for u in updates}
+        apply(connection, APPLICATION, "assess", list(by_id), actor=SystemActor(call.jurisdiction_code), at=now, row_values=by_id,
+              reasons={k: verdict_reason(u["eligible"], u["category"]) for k, u in by_id.items()}, step_key=f"eligibility:{call.id}")
     summary.by_category = dict(sorted(categories.items()))
     summary.verdicts = len(verdicts)
     return summary
+
+
+def verdict_reason(eligible: Optional[bool], category: Optional[str]) -> str:
+    """The transition's reason for an eligibility verdict (资格审查结论)."""
+    if eligible is None:
+        return "资格审查：尚不能判定"
+    if not eligible:
+        return "资格审查：不符合申报条件"
+    return f"资格审查：符合申报条件（{category}类）" if category else "资格审查：符合申报条件"
 
 
 _json = encode_figures

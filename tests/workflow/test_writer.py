@@ -181,3 +181,19 @@ def test_logs_are_append_only(bare):
     with pytest.raises(DatabaseError, match="append-only"):
         with bare.begin() as connection:
             connection.execute(update(StateChange).values(reason="改写"))
+
+
+def test_a_non_move_keeps_the_status_and_version_and_is_recorded_in_state_change(bare):
+    _apps(bare, 2)
+    with bare.begin() as connection:
+        apply(connection, "application", "assess", [1, 2], actor=SYSTEM, at=AT, step_key="eligibility:c1",
+              row_values={1: {"eligible": True, "category": "a"}, 2: {"eligible": False, "category": None}},
+              reasons={1: "符合", 2: "不符合"})
+        apps = connection.execute(select(Application.id, Application.status, Application.version, Application.eligible)
+                                  .order_by(Application.id)).all()
+        changes = connection.execute(select(StateChange.machine, StateChange.subject_id, StateChange.action, StateChange.from_status,
+                                            StateChange.to_status, StateChange.reason).order_by(StateChange.subject_id)).all()
+        assert connection.execute(select(func.count()).select_from(Transition)).scalar() == 0
+    assert [tuple(a) for a in apps] == [(1, "pending", 1, True), (2, "pending", 1, False)]
+    assert [tuple(c) for c in changes] == [("application", 1, "assess", "pending", "pending", "符合"),
+                                           ("application", 2, "assess", "pending", "pending", "不符合")]
