@@ -25,7 +25,8 @@ class Transition(SQLModel, table=True):
     actor: str = Field(max_length=64, description="username, or 'system' for a flow")
     role: Role
     jurisdiction_code: str = Field(max_length=6, description="the actor's jurisdiction")
-    action: str = Field(max_length=32, description="submit / recommend / return / reject / close-level …")
+    action: str = Field(max_length=32, description="an action of the application machine of models/workflow.py "
+                        "(submit, recommend, forward…); the workflow writer writes no other")
     from_level: Optional[ReviewLevel] = None
     from_status: Optional[ApplicationStatus] = None
     to_level: ReviewLevel
