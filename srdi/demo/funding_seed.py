@@ -16,7 +16,9 @@ from models.enums import EnterpriseSize, JurisdictionLevel
 from models.errors import NotFound
 from models.jurisdiction import Jurisdiction
 from models.programme import Programme
-from models.recognition import Recognition, RecognitionStatus
+from models.recognition import Recognition
+from models.workflow import RECOGNITION
+from models.workflow_writer import SystemActor, create
 from tasks.funding.plan_checks import LITTLE_GIANT_TIER
 from tasks.insert_once import insert_new
 
@@ -62,8 +64,11 @@ def create_key_enterprises(connection: Connection, province_code: str, count: in
              for serial in range(serial_start, serial_start + count)]
     insert_new(connection, Enterprise.__table__, specs, ["uscc"])
     ids = dict(connection.execute(select(Enterprise.uscc, Enterprise.id).where(Enterprise.uscc.in_([s["uscc"] for s in specs]))).all())
-    insert_new(connection, Recognition.__table__, [
-        {"certificate_no": f"LG-{s['uscc']}", "enterprise_id": ids[s["uscc"]], "programme_id": programme_id,
+    titles = {f"LG-{s['uscc']}": s for s in specs}
+    held = set(connection.execute(select(Recognition.certificate_no).where(Recognition.certificate_no.in_(list(titles)))).scalars())
+    create(connection, RECOGNITION, "issue", [
+        {"certificate_no": number, "enterprise_id": ids[s["uscc"]], "programme_id": programme_id,
          "tier": LITTLE_GIANT_TIER, "jurisdiction_code": "000000", "valid_from": valid_from, "valid_to": valid_to,
-         "status": RecognitionStatus.active, "created_at": now} for s in specs], ["certificate_no"])
+         "created_at": now} for number, s in titles.items() if number not in held], actor=SystemActor("000000"), at=now,
+        reason="演示数据：已认定的“小巨人”企业")
     return [{"id": ids[s["uscc"]], "uscc": s["uscc"], "name": s["name"]} for s in specs]

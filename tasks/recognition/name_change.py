@@ -28,11 +28,13 @@ from models.jurisdiction import User
 from models.name_change import NameChange, NameChangeStatus
 from models.profile import Validity
 from models.recognition import Recognition, RecognitionStatus
+from models.workflow import NAME_CHANGE
+from models.workflow_writer import Actor, SystemActor, apply, create
 from tasks.recognition.sanctions import find_enterprise
 from tasks.recognition.titles import end_of_day, revoke_recognitions
 from tasks.reference.calls import get_profile
 from tasks.reminders.deadlines import close_deadlines, register_deadlines
-from tasks.review.moves import bureau_actor, chunks
+from tasks.review.moves import bureau_actor
 
 
 def add_months(day: date, months: int) -> date:
@@ -55,8 +57,10 @@ def name_change_due(changed_on: date, validity: Validity) -> Optional[datetime]:
 
 
 def record_name_change(connection: Connection, uscc: str, new_name: str, changed_on: date,
-                       now: Optional[datetime] = None) -> list[int]:
-    """Open the filing obligations of a change of name (idempotent); returns their ids."""
+                       now: Optional[datetime] = None, actor: Optional[Actor] = None) -> list[int]:
+    """Open the filing obligations of a change of name (idempotent); returns their ids.
+
+    ``actor`` is who reports the change (the filer); by default the registry feed (``system``)."""
     now = now or clock.now()
     if not new_name or not new_name.strip() or len(new_name.strip()) > 128:
         raise RuleViolation("新名称必填，不超过128个字")
@@ -74,13 +78,14 @@ def record_name_change(connection: Connection, uscc: str, new_name: str, changed
         if due is not None and title.programme_id not in {r["programme_id"] for r in rows}:
             rows.append({"enterprise_id": enterprise.id, "programme_id": title.programme_id, "recognition_id": title.id,
                          "old_name": enterprise.name, "new_name": new_name.strip(), "changed_on": changed_on,
-                         "due_at": due, "status": NameChangeStatus.pending, "created_at": now,
+                         "due_at": due, "created_at": now,
                          "_jurisdiction": title.jurisdiction_code})
     existing = set(connection.execute(select(NameChange.programme_id).where(
         NameChange.enterprise_id == enterprise.id, NameChange.changed_on == changed_on)).scalars())
     new = [r for r in rows if r["programme_id"] not in existing]
     if new:
-        connection.execute(NameChange.__table__.insert(), [{k: v for k, v in r.items() if k != "_jurisdiction"} for r in new])
+        create(connection, NAME_CHANGE, "record", [{k: v for k, v in r.items() if k != "_jurisdiction"} for r in new],
+               actor=actor or SystemActor(), at=now, reason=f"{enterprise.name}更名为{new_name.strip()}")
     connection.execute(update(Enterprise).where(Enterprise.id == enterprise.id).values(name_changed_on=changed_on))
     ids = dict(connection.execute(select(NameChange.programme_id, NameChange.id).where(
         NameChange.enterprise_id == enterprise.id, NameChange.changed_on == changed_on)).all())
@@ -92,15 +97,16 @@ def record_name_change(connection: Connection, uscc: str, new_name: str, changed
     return sorted(ids.values())
 
 
-def _filer(connection: Connection, username: str, enterprise) -> str:
+def _filer(connection: Connection, username: str, enterprise) -> Actor:
+    """Who files: the enterprise's own applicant user, or a bureau user covering it."""
     user = connection.execute(select(User).where(User.username == username)).first()
     if user is None or not user.active:
         raise NotFound(f"用户 {username} 不存在或已停用")
     if user.role == Role.applicant:
         if user.enterprise_id != enterprise.id:
             raise Forbidden(f"申报用户 {username} 只能为本企业报备更名")
-        return user.username
-    return bureau_actor(connection, username, enterprise.jurisdiction_code, "登记该企业的更名备案").username
+        return user
+    return bureau_actor(connection, username, enterprise.jurisdiction_code, "登记该企业的更名备案")
 
 
 def file_name_change(connection: Connection, uscc: str, new_name: str, changed_on: date, username: str,
@@ -109,14 +115,14 @@ def file_name_change(connection: Connection, uscc: str, new_name: str, changed_o
     now = now or clock.now()
     enterprise = find_enterprise(connection, uscc)
     filer = _filer(connection, username, enterprise)
-    ids = record_name_change(connection, uscc, new_name, changed_on, now)
+    ids = record_name_change(connection, uscc, new_name, changed_on, now, actor=filer)
     pending = connection.execute(select(NameChange).where(
         NameChange.id.in_(ids), NameChange.status == NameChangeStatus.pending)).all()
     in_time = [r for r in pending if now <= r.due_at]
     late = [r for r in pending if now > r.due_at]
     connection.execute(update(Enterprise).where(Enterprise.id == enterprise.id).values(name=new_name.strip()))
-    _settle(connection, in_time, NameChangeStatus.filed, now, filer)
-    _settle(connection, late, NameChangeStatus.late, now, filer)
+    _settle(connection, in_time, "file", now, filer)
+    _settle(connection, late, "file_late", now, filer)
     return {"filed": len(in_time), "late": len(late),
             "revoked": _waive(connection, late, now) if late else 0}
 
@@ -126,18 +132,16 @@ def lapse_unfiled_name_changes(connection: Connection, now: Optional[datetime] =
     now = now or clock.now()
     overdue = connection.execute(select(NameChange).where(
         NameChange.status == NameChangeStatus.pending, NameChange.due_at < now).order_by(NameChange.id)).all()
-    _settle(connection, overdue, NameChangeStatus.waived, now, None)
+    _settle(connection, overdue, "waive", now, None)
     return {"name_changes_waived": len(overdue), "name_change_revoked": _waive(connection, overdue, now)}
 
 
-def _settle(connection: Connection, rows: list, status: NameChangeStatus, now: datetime, filer: Optional[str]) -> None:
-    for ids in chunks([r.id for r in rows]):
-        values = {"status": status, "settled_at": now}
-        if filer:
-            values.update(filed_at=now, filed_by=filer)
-        connection.execute(update(NameChange).where(NameChange.id.in_(ids), NameChange.status == NameChangeStatus.pending)
-                           .values(**values))
-    state = DeadlineState.met if status == NameChangeStatus.filed else DeadlineState.missed
+def _settle(connection: Connection, rows: list, action: str, now: datetime, filer: Optional[Actor]) -> None:
+    """The pending obligations among ``rows`` take ``action`` (file / file_late / waive of NAME_CHANGE)."""
+    values = {"settled_at": now, **({"filed_at": now, "filed_by": filer.username} if filer else {})}
+    apply(connection, NAME_CHANGE, action, [r.id for r in rows], actor=filer or SystemActor(), at=now, values=values,
+          skip_others=True)
+    state = DeadlineState.met if action == "file" else DeadlineState.missed
     close_deadlines(connection, [f"name_change:{r.id}" for r in rows], state, at=now)
 
 

@@ -29,10 +29,12 @@ from models.errors import NotFound, RuleViolation
 from models.programme import Call
 from models.recognition import Recognition, RecognitionStatus
 from models.rereview import ReReviewCase, ReReviewOutcome
+from models.workflow import REREVIEW
+from models.workflow_writer import SystemActor, apply, create
 from tasks.recognition.titles import rereview_key, revoke_recognitions
 from tasks.reference.calls import get_profile, open_call
 from tasks.reminders.deadlines import close_deadlines, register_deadlines
-from tasks.review.moves import bureau_actor, chunks
+from tasks.review.moves import bureau_actor
 
 ENDED_WITHOUT_RECOGNITION = {
     ApplicationStatus.rejected: "不予推荐",
@@ -64,16 +66,15 @@ def open_rereview(connection: Connection, programme_id: str, year: int, closes_a
     profile = get_profile(programme_id)
     if not (profile.validity and profile.validity.re_review):
         raise RuleViolation(f"项目规程 {programme_id} 未规定复核（validity.re_review），不能开启复核")
-    if username:
-        bureau_actor(connection, username, profile.jurisdiction, "开启复核")
+    actor = bureau_actor(connection, username, profile.jurisdiction, "开启复核") if username else SystemActor(profile.jurisdiction)
     if closes_at <= now:
         raise RuleViolation(f"复核申请截止时间 {local(closes_at):%Y-%m-%d %H:%M} 不晚于当前时间，请重新确定")
     members = cohort(connection, programme_id, year)
     call = open_call(connection, programme_id, year, kind="re_review", opens_at=now, closes_at=closes_at, now=now)
     if members:
-        connection.execute(ReReviewCase.__table__.insert(), [
+        create(connection, REREVIEW, "open", [
             {"recognition_id": m.id, "call_id": call.id, "application_id": None, "enterprise_id": m.enterprise_id,
-             "outcome": ReReviewOutcome.pending, "created_at": now} for m in members])
+             "created_at": now} for m in members], actor=actor, at=now, step_key=f"rereview:{call.id}:open")
         register_deadlines(connection, [{
             "key": rereview_key(m.id, year), "kind": "re_review", "due_at": call.closes_at,
             "title": f"{m.name}须于{local(call.closes_at):%Y年%m月%d日 %H:%M}前申请复核（证书 {m.certificate_no}）",
@@ -137,8 +138,8 @@ def settle_rereviews(connection: Connection, now: Optional[datetime] = None) -> 
         .join(Call, Call.id == ReReviewCase.call_id).join(Application, Application.id == ReReviewCase.application_id)
         .where(ReReviewCase.outcome == ReReviewOutcome.pending, Application.status.in_(list(ENDED_WITHOUT_RECOGNITION)))
     ).all()
-    _decide(connection, absent, ReReviewOutcome.absent, now)
-    _decide(connection, failed, ReReviewOutcome.failed, now)
+    _decide(connection, absent, "absent", now)
+    _decide(connection, failed, "fail", now)
     reasons: dict[str, list[int]] = defaultdict(list)
     profiles = {pid: get_profile(pid) for pid in {case.programme_id for case in absent}}
     for case in absent:
@@ -151,10 +152,10 @@ def settle_rereviews(connection: Connection, now: Optional[datetime] = None) -> 
     return {"rereview_absent": len(absent), "rereview_failed": len(failed), "rereview_revoked": revoked}
 
 
-def _decide(connection: Connection, cases: list, outcome: ReReviewOutcome, now: datetime) -> None:
-    for ids in chunks([case.id for case in cases]):
-        connection.execute(update(ReReviewCase).where(ReReviewCase.id.in_(ids), ReReviewCase.outcome == ReReviewOutcome.pending)
-                           .values(outcome=outcome, decided_at=now))
+def _decide(connection: Connection, cases: list, action: str, now: datetime) -> None:
+    """The pending cases among ``cases`` take ``action`` (absent / fail) of models/workflow.py REREVIEW."""
+    apply(connection, REREVIEW, action, [case.id for case in cases], actor=SystemActor(), at=now, values={"decided_at": now},
+          skip_others=True)
 
 
 def rereview_cases(connection: Connection, call_id: str) -> list[dict]:

@@ -55,7 +55,7 @@ def ban_enterprise(connection: Connection, uscc: str, programme_id: str, reason:
         select(Recognition.id).where(Recognition.enterprise_id == enterprise.id, Recognition.programme_id == programme_id,
                                      Recognition.status == RecognitionStatus.active)).scalars().all()
     revoked = revoke_recognitions(
-        connection, titles, f"提供虚假材料，撤销称号，{profile.ban.years}年内（至{until}）不得申报：{reason}", now, by=actor.username)
+        connection, titles, f"提供虚假材料，撤销称号，{profile.ban.years}年内（至{until}）不得申报：{reason}", now, actor=actor)
     return {"enterprise": enterprise.uscc, "banned_until": in_force, "revoked": revoked}
 
 

@@ -17,11 +17,14 @@ from sqlalchemy.engine import Connection
 from models.clock import SHANGHAI, clock, local
 from models.deadline import Deadline, DeadlineState
 from models.enterprise import Enterprise
+from models.enums import Role
 from models.errors import NotFound, RuleViolation
 from models.profile import Profile
 from models.programme import Call
 from models.recognition import Recognition, RecognitionStatus
-from models.rereview import ReReviewCase, ReReviewOutcome
+from models.rereview import ReReviewCase
+from models.workflow import RECOGNITION, REREVIEW
+from models.workflow_writer import Actor, SystemActor, apply, create
 from tasks.reference.calls import get_profile
 from tasks.reminders.deadlines import close_deadlines, register_deadlines
 from tasks.review.moves import bureau_actor, chunks
@@ -96,10 +99,10 @@ def _insert(connection: Connection, notice, profile: Profile, listed: list, rene
             "call_id": notice.call_id, "application_id": app_id, "jurisdiction_code": notice.jurisdiction_code,
             "valid_from": valid_from, "valid_to": add_years(valid_from, profile.validity.years) - timedelta(days=1),
             "re_review_due": add_years(valid_from, re_review.every_years) - timedelta(days=1) if re_review else None,
-            "status": RecognitionStatus.active, "notice_id": notice.id,
-            "renews_id": renewal.recognition_id if renewal else None, "created_at": now,
+            "notice_id": notice.id, "renews_id": renewal.recognition_id if renewal else None, "created_at": now,
         })
-    connection.execute(Recognition.__table__.insert(), rows)
+    create(connection, RECOGNITION, "issue", rows, actor=SystemActor(notice.jurisdiction_code), at=now,
+           step_key=f"notice:{notice.id}:close")
     issued = _by_ids(connection, Recognition.application_id, [app_id for app_id, _ in listed])
     if re_review:
         _register_rereview_due(connection, profile, issued)
@@ -157,12 +160,9 @@ def _register_rereview_due(connection: Connection, profile: Profile, issued: lis
 def _settle_renewals(connection: Connection, renewals: dict, new_ids: dict[int, int], now: datetime) -> None:
     if not renewals:
         return
-    table = ReReviewCase.__table__
-    connection.execute(
-        update(table).where(table.c.id == bindparam("case_id"))
-        .values(outcome=ReReviewOutcome.passed, renewed_recognition_id=bindparam("new_id"), decided_at=now),
-        [{"case_id": case.id, "new_id": new_ids[app_id]} for app_id, case in renewals.items()],
-    )
+    apply(connection, REREVIEW, "pass", [case.id for case in renewals.values()], actor=SystemActor(), at=now,
+          values={"decided_at": now},
+          row_values={case.id: {"renewed_recognition_id": new_ids[app_id]} for app_id, case in renewals.items()})
     close_deadlines(connection, [rereview_key(case.recognition_id, case.year) for case in renewals.values()],
                     DeadlineState.met, at=now)
 
@@ -178,23 +178,17 @@ def cancel_rereview_deadlines(connection: Connection, recognition_ids: list[int]
 
 
 def revoke_recognitions(connection: Connection, recognition_ids: list[int], reason: str, now: datetime,
-                        by: str = "system") -> int:
-    """Revoke the active recognitions among ``recognition_ids`` (already revoked ones are left alone)."""
+                        actor: Optional[Actor] = None) -> int:
+    """Revoke the active recognitions among ``recognition_ids`` (already revoked ones are left alone);
+    ``actor`` is the bureau user deciding it, by default the pipeline step (``system``)."""
     if not reason or not reason.strip():
         raise RuleViolation("撤销认定必须写明理由")
-    revoked = 0
-    for ids in chunks(sorted(set(recognition_ids))):
-        active = connection.execute(
-            select(Recognition.id).where(Recognition.id.in_(ids), Recognition.status == RecognitionStatus.active)
-        ).scalars().all()
-        if not active:
-            continue
-        revoked += connection.execute(
-            update(Recognition).where(Recognition.id.in_(active), Recognition.status == RecognitionStatus.active)
-            .values(status=RecognitionStatus.revoked, revoked_at=now, revoked_reason=reason.strip(), revoked_by=by)
-        ).rowcount
-        cancel_rereview_deadlines(connection, active, now)
-    return revoked
+    actor = actor or SystemActor()
+    revoked = apply(connection, RECOGNITION, "revoke", recognition_ids, actor=actor, at=now, reason=reason.strip(),
+                    values={"revoked_at": now, "revoked_reason": reason.strip(), "revoked_by": actor.username},
+                    jurisdiction_column="jurisdiction_code" if actor.role == Role.system else None, skip_others=True)
+    cancel_rereview_deadlines(connection, revoked.ids, now)
+    return revoked.count
 
 
 def find_recognition(connection: Connection, certificate_no: str):
@@ -212,18 +206,16 @@ def revoke_recognition(connection: Connection, certificate_no: str, reason: str,
     actor = bureau_actor(connection, username, row.jurisdiction_code, "撤销该认定")
     if row.status != RecognitionStatus.active:
         raise RuleViolation(f"证书 {certificate_no} 当前状态为 {row.status}，不能撤销")
-    revoke_recognitions(connection, [row.id], reason, now, by=actor.username)
+    revoke_recognitions(connection, [row.id], reason, now, actor=actor)
     return row.id
 
 
 def expire_recognitions(connection: Connection, now: Optional[datetime] = None) -> dict:
-    """期满: active recognitions whose last valid day is past become expired (one statement)."""
-    today = local(now or clock.now()).date()
-    expired = connection.execute(
-        update(Recognition).where(Recognition.status == RecognitionStatus.active, Recognition.valid_to < today)
-        .values(status=RecognitionStatus.expired)
-    ).rowcount
-    return {"recognitions_expired": expired}
+    """期满: active recognitions whose last valid day is past become expired (set-based)."""
+    now = now or clock.now()
+    expired = apply(connection, RECOGNITION, "expire", where=Recognition.valid_to < local(now).date(), actor=SystemActor(),
+                    at=now, jurisdiction_column="jurisdiction_code")
+    return {"recognitions_expired": expired.count}
 
 
 def active_recognitions(connection: Connection, tier: str, enterprise_ids: Optional[list[int]] = None,

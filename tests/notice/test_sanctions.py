@@ -8,6 +8,7 @@ from sqlalchemy import select
 from models import Enterprise, Recognition, Sanction
 from models.errors import Forbidden, RuleViolation
 from models.recognition import RecognitionStatus
+from models.state_change import StateChange
 from tasks.intake.applications import InvalidRecords, create_applications
 from tasks.recognition.sanctions import ban_enterprise, banned_until
 from tasks.reference.calls import open_call
@@ -53,6 +54,14 @@ def test_the_ban_runs_for_the_profiles_years_and_revokes_the_title(engine, clock
         assert banned_until(c, [revoked.enterprise_id], on=date(2029, 3, 2)) == {}
     assert revoked.status == RecognitionStatus.revoked and "3年内（至2029-03-01）不得申报" in revoked.revoked_reason
     assert (sanction.decided_by, sanction.starts_on) == ("bj-clerk", date(2026, 3, 2))
+
+
+def test_the_revocation_is_logged_with_the_clerk_and_the_reason(engine, clock, banned):
+    title, _ = banned
+    with engine.connect() as c:
+        log = c.execute(select(StateChange).where(StateChange.machine == "recognition", StateChange.subject_id == title)).all()
+    assert [(r.action, r.from_status, r.to_status, r.actor, r.role) for r in log] == [("revoke", "active", "revoked", "bj-clerk", "clerk")]
+    assert "伪造" in log[0].reason
 
 
 def test_a_banned_enterprise_is_refused_on_the_last_banned_day(engine, clock, banned, tmp_path, monkeypatch):
