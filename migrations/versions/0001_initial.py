@@ -3,7 +3,7 @@
 Revision ID: 0001
 Revises: 
 
-Generated from the models by `make migration` (srdi.migrate.regenerate_initial): before the
+Generated from the models by `make migration` (models.migrate.regenerate_initial): before the
 first release this one script is regenerated whenever the tables change. Do not edit it by hand.
 """
 from typing import Sequence, Union
@@ -97,6 +97,33 @@ def upgrade() -> None:
     sa.Column('lease_until', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
+    op.create_table('state_change',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('machine', sa.String(length=32), nullable=False),
+    sa.Column('subject_id', sa.Integer(), nullable=False),
+    sa.Column('action', sa.String(length=32), nullable=False),
+    sa.Column('from_status', sa.String(length=32), nullable=True),
+    sa.Column('to_status', sa.String(length=32), nullable=False),
+    sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('actor', sa.String(length=64), nullable=False),
+    sa.Column('role', sa.Enum('applicant', 'reviewer', 'clerk', 'admin', 'system', name='role'), nullable=False),
+    sa.Column('jurisdiction_code', sa.String(length=6), nullable=True),
+    sa.Column('reason', sa.String(), nullable=True),
+    sa.Column('step_key', sa.String(length=128), nullable=True),
+    sa.PrimaryKeyConstraint('id')
+    )
+    # after CREATE TABLE state_change (declared in the models)
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute(sa.DDL("CREATE OR REPLACE FUNCTION state_change_append_only() RETURNS trigger AS $$\n        BEGIN RAISE EXCEPTION 'state_change log is append-only'; END; $$ LANGUAGE plpgsql"))
+        op.execute(sa.DDL('DROP TRIGGER IF EXISTS state_change_append_only ON state_change'))
+        op.execute(sa.DDL('CREATE TRIGGER state_change_append_only BEFORE UPDATE OR DELETE ON state_change\n        FOR EACH ROW EXECUTE FUNCTION state_change_append_only()'))
+    elif op.get_bind().dialect.name == 'sqlite':
+        op.execute(sa.DDL("CREATE TRIGGER IF NOT EXISTS state_change_no_update BEFORE UPDATE ON state_change\n        BEGIN SELECT RAISE(ABORT, 'state_change log is append-only'); END"))
+        op.execute(sa.DDL("CREATE TRIGGER IF NOT EXISTS state_change_no_delete BEFORE DELETE ON state_change\n        BEGIN SELECT RAISE(ABORT, 'state_change log is append-only'); END"))
+    with op.batch_alter_table('state_change', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_state_change_at'), ['at'], unique=False)
+        batch_op.create_index('ix_state_change_subject', ['machine', 'subject_id'], unique=False)
+
     op.create_table('step_block',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('subject', sa.String(length=64), nullable=False),
@@ -226,7 +253,7 @@ def upgrade() -> None:
     sa.Column('jurisdiction_code', sa.String(), nullable=False),
     sa.Column('level', sa.Enum('county', 'municipal', 'provincial', 'ministry', name='reviewlevel'), nullable=False),
     sa.Column('review_jurisdiction_code', sa.String(), nullable=True),
-    sa.Column('status', sa.Enum('draft', 'pending', 'returned', 'recommended', 'rejected', 'withdrawn', 'quota_cut', 'lapsed', 'on_notice', 'on_hold', 'removed', 'recognised', name='applicationstatus'), nullable=False),
+    sa.Column('status', sa.Enum('pending', 'returned', 'recommended', 'rejected', 'withdrawn', 'quota_cut', 'lapsed', 'on_notice', 'on_hold', 'removed', 'recognised', name='applicationstatus'), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('score', sa.Numeric(precision=7, scale=2), nullable=True),
     sa.Column('category', sa.String(length=16), nullable=True),
@@ -324,29 +351,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('fund_tranche', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_fund_tranche_plan_id'), ['plan_id'], unique=False)
-
-    op.create_table('funding_recipient',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('plan_id', sa.Integer(), nullable=False),
-    sa.Column('item_type', sa.Enum('key_enterprise', 'platform', name='itemtype'), nullable=False),
-    sa.Column('enterprise_id', sa.Integer(), nullable=True),
-    sa.Column('name', sa.String(length=128), nullable=False),
-    sa.Column('uscc', sa.String(length=18), nullable=False),
-    sa.Column('platform_category', sa.Enum('key_support', 'overall_support', name='platformcategory'), nullable=True),
-    sa.Column('approved_amount_wan', sa.Numeric(precision=16, scale=4), nullable=False),
-    sa.Column('status', sa.Enum('active', 'discontinued', name='recipientstatus'), nullable=False),
-    sa.Column('discontinued_year', sa.Integer(), nullable=True),
-    sa.Column('discontinued_reason', sa.String(), nullable=True),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprise.id'], ),
-    sa.ForeignKeyConstraint(['plan_id'], ['implementation_plan.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('plan_id', 'uscc', name='uq_recipient_plan_uscc')
-    )
-    with op.batch_alter_table('funding_recipient', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_funding_recipient_enterprise_id'), ['enterprise_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_funding_recipient_uscc'), ['uscc'], unique=False)
-        batch_op.create_index('ix_recipient_plan_status', ['plan_id', 'status'], unique=False)
 
     op.create_table('level_window',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -471,19 +475,6 @@ def upgrade() -> None:
     with op.batch_alter_table('compliance_opinion', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_compliance_opinion_plan_id'), ['plan_id'], unique=False)
 
-    op.create_table('continuation_entry',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('list_id', sa.Integer(), nullable=False),
-    sa.Column('recipient_id', sa.Integer(), nullable=False),
-    sa.ForeignKeyConstraint(['list_id'], ['continuation_list.id'], ),
-    sa.ForeignKeyConstraint(['recipient_id'], ['funding_recipient.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('list_id', 'recipient_id', name='uq_continuation_entry')
-    )
-    with op.batch_alter_table('continuation_entry', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_continuation_entry_list_id'), ['list_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_continuation_entry_recipient_id'), ['recipient_id'], unique=False)
-
     op.create_table('disbursement_run',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('tranche_id', sa.Integer(), nullable=False),
@@ -557,56 +548,6 @@ def upgrade() -> None:
         batch_op.create_index('ix_objection_application_status', ['application_id', 'status'], unique=False)
         batch_op.create_index(batch_op.f('ix_objection_notice_id'), ['notice_id'], unique=False)
 
-    op.create_table('performance_actual',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('recipient_id', sa.Integer(), nullable=False),
-    sa.Column('indicator', sa.String(length=64), nullable=False),
-    sa.Column('period_end', sa.Date(), nullable=False),
-    sa.Column('value', sa.Numeric(precision=18, scale=4), nullable=False),
-    sa.Column('reported_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['recipient_id'], ['funding_recipient.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('recipient_id', 'indicator', 'period_end', name='uq_actual_recipient_indicator_period')
-    )
-    with op.batch_alter_table('performance_actual', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_performance_actual_recipient_id'), ['recipient_id'], unique=False)
-
-    op.create_table('performance_review',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('plan_id', sa.Integer(), nullable=False),
-    sa.Column('recipient_id', sa.Integer(), nullable=False),
-    sa.Column('year_index', sa.Integer(), nullable=False),
-    sa.Column('score', sa.Numeric(precision=7, scale=2), nullable=False),
-    sa.Column('grade', sa.String(length=16), nullable=False),
-    sa.Column('indicators_met', sa.Integer(), nullable=False),
-    sa.Column('indicators_total', sa.Integer(), nullable=False),
-    sa.Column('detail', sa.JSON(), nullable=False),
-    sa.Column('grade_source', sa.Enum('computed', 'ministry', name='gradesource'), nullable=False),
-    sa.Column('decided_by', sa.String(length=64), nullable=False),
-    sa.Column('reason', sa.String(), nullable=True),
-    sa.Column('reviewed_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['plan_id'], ['implementation_plan.id'], ),
-    sa.ForeignKeyConstraint(['recipient_id'], ['funding_recipient.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('recipient_id', 'year_index', name='uq_review_recipient_year')
-    )
-    with op.batch_alter_table('performance_review', schema=None) as batch_op:
-        batch_op.create_index('ix_review_plan_year', ['plan_id', 'year_index'], unique=False)
-
-    op.create_table('performance_target',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('recipient_id', sa.Integer(), nullable=False),
-    sa.Column('indicator', sa.String(length=64), nullable=False),
-    sa.Column('initial_value', sa.Numeric(precision=18, scale=4), nullable=False),
-    sa.Column('target_y1', sa.Numeric(precision=18, scale=4), nullable=False),
-    sa.Column('target_y2', sa.Numeric(precision=18, scale=4), nullable=False),
-    sa.ForeignKeyConstraint(['recipient_id'], ['funding_recipient.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('recipient_id', 'indicator', name='uq_target_recipient_indicator')
-    )
-    with op.batch_alter_table('performance_target', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_performance_target_recipient_id'), ['recipient_id'], unique=False)
-
     op.create_table('plan_item',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('version_id', sa.Integer(), nullable=False),
@@ -661,26 +602,6 @@ def upgrade() -> None:
         batch_op.create_index('ix_recognition_status_valid_to', ['status', 'valid_to'], unique=False)
         batch_op.create_index('ix_recognition_tier_status', ['tier', 'status'], unique=False)
 
-    op.create_table('rectification',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('plan_id', sa.Integer(), nullable=False),
-    sa.Column('recipient_id', sa.Integer(), nullable=True),
-    sa.Column('year_index', sa.Integer(), nullable=False),
-    sa.Column('issue', sa.String(), nullable=False),
-    sa.Column('required_action', sa.String(), nullable=False),
-    sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
-    sa.Column('status', sa.Enum('open', 'done', name='rectificationstatus'), nullable=False),
-    sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
-    sa.Column('deadline_key', sa.String(length=160), nullable=False),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['plan_id'], ['implementation_plan.id'], ),
-    sa.ForeignKeyConstraint(['recipient_id'], ['funding_recipient.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('deadline_key')
-    )
-    with op.batch_alter_table('rectification', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_rectification_plan_id'), ['plan_id'], unique=False)
-
     op.create_table('reminder',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('deadline_id', sa.Integer(), nullable=False),
@@ -711,9 +632,9 @@ def upgrade() -> None:
     sa.Column('jurisdiction_code', sa.String(length=6), nullable=False),
     sa.Column('action', sa.String(length=32), nullable=False),
     sa.Column('from_level', sa.Enum('county', 'municipal', 'provincial', 'ministry', name='reviewlevel'), nullable=True),
-    sa.Column('from_status', sa.Enum('draft', 'pending', 'returned', 'recommended', 'rejected', 'withdrawn', 'quota_cut', 'lapsed', 'on_notice', 'on_hold', 'removed', 'recognised', name='applicationstatus'), nullable=True),
+    sa.Column('from_status', sa.Enum('pending', 'returned', 'recommended', 'rejected', 'withdrawn', 'quota_cut', 'lapsed', 'on_notice', 'on_hold', 'removed', 'recognised', name='applicationstatus'), nullable=True),
     sa.Column('to_level', sa.Enum('county', 'municipal', 'provincial', 'ministry', name='reviewlevel'), nullable=False),
-    sa.Column('to_status', sa.Enum('draft', 'pending', 'returned', 'recommended', 'rejected', 'withdrawn', 'quota_cut', 'lapsed', 'on_notice', 'on_hold', 'removed', 'recognised', name='applicationstatus'), nullable=False),
+    sa.Column('to_status', sa.Enum('pending', 'returned', 'recommended', 'rejected', 'withdrawn', 'quota_cut', 'lapsed', 'on_notice', 'on_hold', 'removed', 'recognised', name='applicationstatus'), nullable=False),
     sa.Column('reason', sa.String(), nullable=True),
     sa.Column('score', sa.Numeric(precision=7, scale=2), nullable=True),
     sa.Column('step_key', sa.String(length=128), nullable=True),
@@ -731,6 +652,33 @@ def upgrade() -> None:
     with op.batch_alter_table('transition', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_transition_application_id'), ['application_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_transition_at'), ['at'], unique=False)
+
+    op.create_table('funding_recipient',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('plan_id', sa.Integer(), nullable=False),
+    sa.Column('item_type', sa.Enum('key_enterprise', 'platform', name='itemtype'), nullable=False),
+    sa.Column('enterprise_id', sa.Integer(), nullable=True),
+    sa.Column('recognition_id', sa.Integer(), nullable=True),
+    sa.Column('name', sa.String(length=128), nullable=False),
+    sa.Column('uscc', sa.String(length=18), nullable=False),
+    sa.Column('platform_category', sa.Enum('key_support', 'overall_support', name='platformcategory'), nullable=True),
+    sa.Column('approved_amount_wan', sa.Numeric(precision=16, scale=4), nullable=False),
+    sa.Column('status', sa.Enum('active', 'discontinued', name='recipientstatus'), nullable=False),
+    sa.Column('discontinued_year', sa.Integer(), nullable=True),
+    sa.Column('discontinued_reason', sa.String(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=True),
+    sa.CheckConstraint("item_type != 'key_enterprise' OR recognition_id IS NOT NULL", name='ck_recipient_key_enterprise_recognised'),
+    sa.ForeignKeyConstraint(['enterprise_id'], ['enterprise.id'], ),
+    sa.ForeignKeyConstraint(['plan_id'], ['implementation_plan.id'], ),
+    sa.ForeignKeyConstraint(['recognition_id'], ['recognition.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('plan_id', 'uscc', name='uq_recipient_plan_uscc')
+    )
+    with op.batch_alter_table('funding_recipient', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_funding_recipient_enterprise_id'), ['enterprise_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_funding_recipient_recognition_id'), ['recognition_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_funding_recipient_uscc'), ['uscc'], unique=False)
+        batch_op.create_index('ix_recipient_plan_status', ['plan_id', 'status'], unique=False)
 
     op.create_table('name_change',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -754,26 +702,6 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('name_change', schema=None) as batch_op:
         batch_op.create_index('ix_name_change_status_due_at', ['status', 'due_at'], unique=False)
-
-    op.create_table('payment',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('tranche_id', sa.Integer(), nullable=False),
-    sa.Column('recipient_id', sa.Integer(), nullable=False),
-    sa.Column('base_amount_wan', sa.Numeric(precision=16, scale=4), nullable=False),
-    sa.Column('grade', sa.String(length=16), nullable=True),
-    sa.Column('factor', sa.Numeric(precision=7, scale=4), nullable=False),
-    sa.Column('amount_wan', sa.Numeric(precision=16, scale=4), nullable=False),
-    sa.Column('run_id', sa.Integer(), nullable=True),
-    sa.Column('created_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['recipient_id'], ['funding_recipient.id'], ),
-    sa.ForeignKeyConstraint(['run_id'], ['disbursement_run.id'], ),
-    sa.ForeignKeyConstraint(['tranche_id'], ['fund_tranche.id'], ),
-    sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('tranche_id', 'recipient_id', name='uq_payment_tranche_recipient')
-    )
-    with op.batch_alter_table('payment', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_payment_recipient_id'), ['recipient_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_payment_tranche_id'), ['tranche_id'], unique=False)
 
     op.create_table('re_review_case',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -799,6 +727,109 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_re_review_case_enterprise_id'), ['enterprise_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_re_review_case_recognition_id'), ['recognition_id'], unique=False)
 
+    op.create_table('continuation_entry',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('list_id', sa.Integer(), nullable=False),
+    sa.Column('recipient_id', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['list_id'], ['continuation_list.id'], ),
+    sa.ForeignKeyConstraint(['recipient_id'], ['funding_recipient.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('list_id', 'recipient_id', name='uq_continuation_entry')
+    )
+    with op.batch_alter_table('continuation_entry', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_continuation_entry_list_id'), ['list_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_continuation_entry_recipient_id'), ['recipient_id'], unique=False)
+
+    op.create_table('payment',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('tranche_id', sa.Integer(), nullable=False),
+    sa.Column('recipient_id', sa.Integer(), nullable=False),
+    sa.Column('base_amount_wan', sa.Numeric(precision=16, scale=4), nullable=False),
+    sa.Column('grade', sa.String(length=16), nullable=True),
+    sa.Column('factor', sa.Numeric(precision=7, scale=4), nullable=False),
+    sa.Column('amount_wan', sa.Numeric(precision=16, scale=4), nullable=False),
+    sa.Column('run_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['recipient_id'], ['funding_recipient.id'], ),
+    sa.ForeignKeyConstraint(['run_id'], ['disbursement_run.id'], ),
+    sa.ForeignKeyConstraint(['tranche_id'], ['fund_tranche.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('tranche_id', 'recipient_id', name='uq_payment_tranche_recipient')
+    )
+    with op.batch_alter_table('payment', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_payment_recipient_id'), ['recipient_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_payment_tranche_id'), ['tranche_id'], unique=False)
+
+    op.create_table('performance_actual',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('recipient_id', sa.Integer(), nullable=False),
+    sa.Column('indicator', sa.String(length=64), nullable=False),
+    sa.Column('period_end', sa.Date(), nullable=False),
+    sa.Column('value', sa.Numeric(precision=18, scale=4), nullable=False),
+    sa.Column('reported_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['recipient_id'], ['funding_recipient.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('recipient_id', 'indicator', 'period_end', name='uq_actual_recipient_indicator_period')
+    )
+    with op.batch_alter_table('performance_actual', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_performance_actual_recipient_id'), ['recipient_id'], unique=False)
+
+    op.create_table('performance_review',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('plan_id', sa.Integer(), nullable=False),
+    sa.Column('recipient_id', sa.Integer(), nullable=False),
+    sa.Column('year_index', sa.Integer(), nullable=False),
+    sa.Column('score', sa.Numeric(precision=7, scale=2), nullable=False),
+    sa.Column('grade', sa.String(length=16), nullable=False),
+    sa.Column('indicators_met', sa.Integer(), nullable=False),
+    sa.Column('indicators_total', sa.Integer(), nullable=False),
+    sa.Column('detail', sa.JSON(), nullable=False),
+    sa.Column('grade_source', sa.Enum('computed', 'ministry', name='gradesource'), nullable=False),
+    sa.Column('decided_by', sa.String(length=64), nullable=False),
+    sa.Column('reason', sa.String(), nullable=True),
+    sa.Column('reviewed_at', sa.DateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['plan_id'], ['implementation_plan.id'], ),
+    sa.ForeignKeyConstraint(['recipient_id'], ['funding_recipient.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('recipient_id', 'year_index', name='uq_review_recipient_year')
+    )
+    with op.batch_alter_table('performance_review', schema=None) as batch_op:
+        batch_op.create_index('ix_review_plan_year', ['plan_id', 'year_index'], unique=False)
+
+    op.create_table('performance_target',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('recipient_id', sa.Integer(), nullable=False),
+    sa.Column('indicator', sa.String(length=64), nullable=False),
+    sa.Column('initial_value', sa.Numeric(precision=18, scale=4), nullable=False),
+    sa.Column('target_y1', sa.Numeric(precision=18, scale=4), nullable=False),
+    sa.Column('target_y2', sa.Numeric(precision=18, scale=4), nullable=False),
+    sa.ForeignKeyConstraint(['recipient_id'], ['funding_recipient.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('recipient_id', 'indicator', name='uq_target_recipient_indicator')
+    )
+    with op.batch_alter_table('performance_target', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_performance_target_recipient_id'), ['recipient_id'], unique=False)
+
+    op.create_table('rectification',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('plan_id', sa.Integer(), nullable=False),
+    sa.Column('recipient_id', sa.Integer(), nullable=True),
+    sa.Column('year_index', sa.Integer(), nullable=False),
+    sa.Column('issue', sa.String(), nullable=False),
+    sa.Column('required_action', sa.String(), nullable=False),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('status', sa.Enum('open', 'done', name='rectificationstatus'), nullable=False),
+    sa.Column('closed_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('deadline_key', sa.String(length=160), nullable=False),
+    sa.Column('created_at', sa.DateTime(timezone=True), nullable=True),
+    sa.ForeignKeyConstraint(['plan_id'], ['implementation_plan.id'], ),
+    sa.ForeignKeyConstraint(['recipient_id'], ['funding_recipient.id'], ),
+    sa.PrimaryKeyConstraint('id'),
+    sa.UniqueConstraint('deadline_key')
+    )
+    with op.batch_alter_table('rectification', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_rectification_plan_id'), ['plan_id'], unique=False)
+
     op.create_table('payment_adjustment',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('payment_id', sa.Integer(), nullable=False),
@@ -823,47 +854,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_payment_adjustment_payment_id'))
 
     op.drop_table('payment_adjustment')
-    with op.batch_alter_table('re_review_case', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_re_review_case_recognition_id'))
-        batch_op.drop_index(batch_op.f('ix_re_review_case_enterprise_id'))
-        batch_op.drop_index('ix_re_review_case_call_outcome')
-
-    op.drop_table('re_review_case')
-    with op.batch_alter_table('payment', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_payment_tranche_id'))
-        batch_op.drop_index(batch_op.f('ix_payment_recipient_id'))
-
-    op.drop_table('payment')
-    with op.batch_alter_table('name_change', schema=None) as batch_op:
-        batch_op.drop_index('ix_name_change_status_due_at')
-
-    op.drop_table('name_change')
-    with op.batch_alter_table('transition', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_transition_at'))
-        batch_op.drop_index(batch_op.f('ix_transition_application_id'))
-
-    op.drop_table('transition')
-    with op.batch_alter_table('reminder', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_reminder_mail_id'))
-        batch_op.drop_index(batch_op.f('ix_reminder_deadline_id'))
-
-    op.drop_table('reminder')
     with op.batch_alter_table('rectification', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_rectification_plan_id'))
 
     op.drop_table('rectification')
-    with op.batch_alter_table('recognition', schema=None) as batch_op:
-        batch_op.drop_index('ix_recognition_tier_status')
-        batch_op.drop_index('ix_recognition_status_valid_to')
-        batch_op.drop_index(batch_op.f('ix_recognition_programme_id'))
-        batch_op.drop_index(batch_op.f('ix_recognition_enterprise_id'))
-
-    op.drop_table('recognition')
-    with op.batch_alter_table('plan_item', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_plan_item_version_id'))
-        batch_op.drop_index(batch_op.f('ix_plan_item_enterprise_id'))
-
-    op.drop_table('plan_item')
     with op.batch_alter_table('performance_target', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_performance_target_recipient_id'))
 
@@ -876,6 +870,55 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_performance_actual_recipient_id'))
 
     op.drop_table('performance_actual')
+    with op.batch_alter_table('payment', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_payment_tranche_id'))
+        batch_op.drop_index(batch_op.f('ix_payment_recipient_id'))
+
+    op.drop_table('payment')
+    with op.batch_alter_table('continuation_entry', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_continuation_entry_recipient_id'))
+        batch_op.drop_index(batch_op.f('ix_continuation_entry_list_id'))
+
+    op.drop_table('continuation_entry')
+    with op.batch_alter_table('re_review_case', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_re_review_case_recognition_id'))
+        batch_op.drop_index(batch_op.f('ix_re_review_case_enterprise_id'))
+        batch_op.drop_index('ix_re_review_case_call_outcome')
+
+    op.drop_table('re_review_case')
+    with op.batch_alter_table('name_change', schema=None) as batch_op:
+        batch_op.drop_index('ix_name_change_status_due_at')
+
+    op.drop_table('name_change')
+    with op.batch_alter_table('funding_recipient', schema=None) as batch_op:
+        batch_op.drop_index('ix_recipient_plan_status')
+        batch_op.drop_index(batch_op.f('ix_funding_recipient_uscc'))
+        batch_op.drop_index(batch_op.f('ix_funding_recipient_recognition_id'))
+        batch_op.drop_index(batch_op.f('ix_funding_recipient_enterprise_id'))
+
+    op.drop_table('funding_recipient')
+    with op.batch_alter_table('transition', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_transition_at'))
+        batch_op.drop_index(batch_op.f('ix_transition_application_id'))
+
+    op.drop_table('transition')
+    with op.batch_alter_table('reminder', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_reminder_mail_id'))
+        batch_op.drop_index(batch_op.f('ix_reminder_deadline_id'))
+
+    op.drop_table('reminder')
+    with op.batch_alter_table('recognition', schema=None) as batch_op:
+        batch_op.drop_index('ix_recognition_tier_status')
+        batch_op.drop_index('ix_recognition_status_valid_to')
+        batch_op.drop_index(batch_op.f('ix_recognition_programme_id'))
+        batch_op.drop_index(batch_op.f('ix_recognition_enterprise_id'))
+
+    op.drop_table('recognition')
+    with op.batch_alter_table('plan_item', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_plan_item_version_id'))
+        batch_op.drop_index(batch_op.f('ix_plan_item_enterprise_id'))
+
+    op.drop_table('plan_item')
     with op.batch_alter_table('objection', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_objection_notice_id'))
         batch_op.drop_index('ix_objection_application_status')
@@ -892,11 +935,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_disbursement_run_tranche_id'))
 
     op.drop_table('disbursement_run')
-    with op.batch_alter_table('continuation_entry', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_continuation_entry_recipient_id'))
-        batch_op.drop_index(batch_op.f('ix_continuation_entry_list_id'))
-
-    op.drop_table('continuation_entry')
     with op.batch_alter_table('compliance_opinion', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_compliance_opinion_plan_id'))
 
@@ -924,12 +962,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_level_window_call_id'))
 
     op.drop_table('level_window')
-    with op.batch_alter_table('funding_recipient', schema=None) as batch_op:
-        batch_op.drop_index('ix_recipient_plan_status')
-        batch_op.drop_index(batch_op.f('ix_funding_recipient_uscc'))
-        batch_op.drop_index(batch_op.f('ix_funding_recipient_enterprise_id'))
-
-    op.drop_table('funding_recipient')
     with op.batch_alter_table('fund_tranche', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_fund_tranche_plan_id'))
 
@@ -983,6 +1015,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_step_block_cleared_at'))
 
     op.drop_table('step_block')
+    with op.batch_alter_table('state_change', schema=None) as batch_op:
+        batch_op.drop_index('ix_state_change_subject')
+        batch_op.drop_index(batch_op.f('ix_state_change_at'))
+
+    op.drop_table('state_change')
     op.drop_table('scheduled_job')
     op.drop_table('programme')
     with op.batch_alter_table('outgoing_mail', schema=None) as batch_op:
