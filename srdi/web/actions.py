@@ -20,13 +20,13 @@ from models.enums import ApplicationStatus, ReviewLevel, Role
 from models.errors import NotFound
 from models.jurisdiction import Jurisdiction
 from models.notice import Notice, NoticeEntry, NoticeStatus
-from srdi.web.scope import Scope
+from tasks.people.actors import Actor
 
 DECISION_LABELS = {"recommend": "同意推荐", "return": "退回修改", "reject": "不予推荐"}
 DECIDING_ROLES = frozenset({Role.reviewer})
 
 
-def decision_form(scope: Scope, app: dict[str, Any]) -> Optional[dict[str, Any]]:
+def decision_form(scope: Actor, app: dict[str, Any]) -> Optional[dict[str, Any]]:
     """What the decision form needs, or None when this user has nothing to decide here."""
     if scope.role not in DECIDING_ROLES or app["status"] != ApplicationStatus.pending:
         return None
@@ -38,7 +38,7 @@ def decision_form(scope: Scope, app: dict[str, Any]) -> Optional[dict[str, Any]]
     return {"choices": DECISION_LABELS, "version": app["version"]}
 
 
-def decide(engine: Engine, scope: Scope, application_id: int, decision: str, reason: str,
+def decide(engine: Engine, scope: Actor, application_id: int, decision: str, reason: str,
            score: Optional[Decimal], version: int) -> None:
     """Record a reviewer's decision through the one domain function, in its own transaction."""
     from tasks.review.decisions import decide as record_decision
@@ -67,7 +67,7 @@ def eligibility_verdicts(session: Session, application_id: int) -> list[dict[str
     return [dict(r) for r in session.execute(stmt).mappings()]
 
 
-def open_notices(session: Session, scope: Scope) -> list[dict[str, Any]]:
+def open_notices(session: Session, scope: Actor) -> list[dict[str, Any]]:
     """公示 open now that were published inside the subtree or list an application inside it."""
     publisher = select(Jurisdiction.code).where(scope.path_clause(Jurisdiction.path))
     lists_ours = exists(

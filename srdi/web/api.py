@@ -19,7 +19,7 @@ from models.errors import NotFound
 from srdi.web import actions, dashboard, funds, notices, queries
 from srdi.web.auth import current_user, db_session
 from srdi.web.pages import parse_filter
-from srdi.web.scope import Scope
+from tasks.people.actors import Actor
 
 router = APIRouter(prefix="/api/v1", tags=["console"])
 
@@ -136,13 +136,13 @@ class Dashboard(BaseModel):
 
 
 @router.get("/me", response_model=Me, summary="当前登录用户及其辖区")
-def me(scope: Scope = Depends(current_user)) -> Me:
+def me(scope: Actor = Depends(current_user)) -> Me:
     return Me(**{name: getattr(scope, name) for name in Me.model_fields})
 
 
 @router.get("/applications", response_model=ApplicationPage, summary="申报列表（按批次、层级、状态、辖区筛选，按名称或信用代码搜索）")
 def applications(page: int = Query(1, ge=1), per_page: int = Query(queries.PER_PAGE, ge=1, le=500),
-                 flt: queries.ApplicationFilter = Depends(parse_filter), scope: Scope = Depends(current_user),
+                 flt: queries.ApplicationFilter = Depends(parse_filter), scope: Actor = Depends(current_user),
                  session: Session = Depends(db_session)) -> ApplicationPage:
     result = queries.list_applications(session, scope, flt, page, per_page)
     return ApplicationPage(total=result.total, page=result.page, per_page=result.per_page, pages=result.pages,
@@ -151,14 +151,14 @@ def applications(page: int = Query(1, ge=1), per_page: int = Query(queries.PER_P
 
 @router.get("/applications/{application_id}", response_model=ApplicationDetail, summary="申报详情及流转记录",
             responses={404: {"description": "不存在或不在当前用户辖区范围内"}})
-def application(application_id: int, scope: Scope = Depends(current_user),
+def application(application_id: int, scope: Actor = Depends(current_user),
                 session: Session = Depends(db_session)) -> ApplicationDetail:
     row = queries.get_application(session, scope, application_id)
     return ApplicationDetail(**row, timeline=[TimelineEntry(**t) for t in queries.timeline(session, application_id)])
 
 
 @router.get("/dashboard", response_model=Dashboard, summary="工作台：分层级状态统计、评审漏斗、按辖区分布、近期截止、公示中")
-def dashboard_view(call: Optional[str] = None, scope: Scope = Depends(current_user),
+def dashboard_view(call: Optional[str] = None, scope: Actor = Depends(current_user),
                    session: Session = Depends(db_session)) -> Dashboard:
     current = dashboard.current_call(session, scope, call)
     cid = current.id if current else None
@@ -258,13 +258,13 @@ class PlanFunds(PlanItem):
 
 
 @router.get("/notices", response_model=list[NoticeSummary], summary="公示列表（本辖区发布或名单含本辖区申报）")
-def notices_list(scope: Scope = Depends(current_user), session: Session = Depends(db_session)) -> list[NoticeSummary]:
+def notices_list(scope: Actor = Depends(current_user), session: Session = Depends(db_session)) -> list[NoticeSummary]:
     return [NoticeSummary(**n) for n in notices.visible_notices(session, scope)]
 
 
 @router.get("/notices/{notice_id}", response_model=NoticeDetail, summary="公示详情：本辖区名单与异议",
             responses={404: {"description": "不存在或不在当前用户辖区范围内"}})
-def notice_detail(notice_id: int, scope: Scope = Depends(current_user), session: Session = Depends(db_session)) -> NoticeDetail:
+def notice_detail(notice_id: int, scope: Actor = Depends(current_user), session: Session = Depends(db_session)) -> NoticeDetail:
     found = notices.visible_notices(session, scope, notice_id)
     if not found:
         raise NotFound(f"公示 {notice_id} 不存在或不在您的辖区范围内")
@@ -273,13 +273,13 @@ def notice_detail(notice_id: int, scope: Scope = Depends(current_user), session:
 
 
 @router.get("/funds", response_model=list[PlanItem], summary="实施方案列表")
-def plans_list(scope: Scope = Depends(current_user), session: Session = Depends(db_session)) -> list[PlanItem]:
+def plans_list(scope: Actor = Depends(current_user), session: Session = Depends(db_session)) -> list[PlanItem]:
     return [PlanItem(**p) for p in funds.visible_plans(session, scope)]
 
 
 @router.get("/funds/{plan_id}", response_model=PlanFunds, summary="实施方案的分年度资金、本辖区支持对象、拨付与考核",
             responses={404: {"description": "不存在或不在当前用户辖区范围内"}})
-def plan_detail(plan_id: int, scope: Scope = Depends(current_user), session: Session = Depends(db_session)) -> PlanFunds:
+def plan_detail(plan_id: int, scope: Actor = Depends(current_user), session: Session = Depends(db_session)) -> PlanFunds:
     plan = next((p for p in funds.visible_plans(session, scope) if p["id"] == plan_id), None)
     if plan is None:
         raise NotFound(f"实施方案 {plan_id} 不存在或不在您的辖区范围内")

@@ -21,7 +21,7 @@ from sqlmodel import Session, select
 from models.enums import Role
 from models.jurisdiction import User
 from srdi.web.passwords import verify_password
-from srdi.web.scope import Scope, load_scope
+from tasks.people.actors import Actor, actor_by_id
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
@@ -68,7 +68,7 @@ def _now(request: Request) -> float:
     return request.app.state.wall_clock()
 
 
-def current_user(request: Request, session: Session = Depends(db_session)) -> Scope:
+def current_user(request: Request, session: Session = Depends(db_session)) -> Actor:
     """The signed-in, still active bureau user, or LoginRequired."""
     user_id = request.session.get("uid")
     seen = request.session.get("seen", 0)
@@ -77,7 +77,7 @@ def current_user(request: Request, session: Session = Depends(db_session)) -> Sc
         if user_id:
             request.session.clear()
         raise LoginRequired()
-    scope = load_scope(session, user_id)
+    scope = actor_by_id(session, user_id)
     if scope is None or scope.role not in CONSOLE_ROLES:
         request.session.clear()
         raise LoginRequired()

@@ -21,7 +21,7 @@ from models.errors import SrdiError
 from models.jurisdiction import Jurisdiction
 from models.operations import JobRun, ScheduledJob
 from models.programme import Call
-from srdi.web.scope import Scope
+from tasks.people.actors import Actor
 from tasks.pipeline.blocks import active_blocks
 
 DEADLINE_WORKDAYS = 10
@@ -40,7 +40,7 @@ def bucket_of(status: ApplicationStatus) -> str:
     return "open" if status in OPEN else "closed"
 
 
-def current_call(session: Session, scope: Scope, call_id: Optional[str] = None) -> Optional[Call]:
+def current_call(session: Session, scope: Actor, call_id: Optional[str] = None) -> Optional[Call]:
     """The round the dashboard shows: the one asked for, else the newest with applications in scope."""
     if call_id:
         return session.get(Call, call_id)
@@ -51,7 +51,7 @@ def current_call(session: Session, scope: Scope, call_id: Optional[str] = None) 
     return session.execute(stmt).scalars().first()
 
 
-def counts_by_level_status(session: Session, scope: Scope, call_id: Optional[str]) -> list[dict[str, Any]]:
+def counts_by_level_status(session: Session, scope: Actor, call_id: Optional[str]) -> list[dict[str, Any]]:
     """[{level, status, count}] for the subtree (and the call, when given)."""
     stmt = (
         select(Application.level, Application.status, func.count().label("count"))
@@ -105,7 +105,7 @@ def funnel(call: Call, counts: list[dict[str, Any]]) -> list[tuple[str, int]]:
     return stages
 
 
-def counts_by_child(session: Session, scope: Scope, call_id: Optional[str]) -> list[dict[str, Any]]:
+def counts_by_child(session: Session, scope: Actor, call_id: Optional[str]) -> list[dict[str, Any]]:
     """Per direct child of the user's node (per city for a province …): counts in three buckets."""
     child = func.substr(Jurisdiction.path, len(scope.path) + 2, 6)
     stmt = (
@@ -132,7 +132,7 @@ class DeadlineWindow:
     error: Optional[str] = None
 
 
-def upcoming_deadlines(session: Session, scope: Scope, workdays: int = DEADLINE_WORKDAYS,
+def upcoming_deadlines(session: Session, scope: Actor, workdays: int = DEADLINE_WORKDAYS,
                        limit: int = 200) -> DeadlineWindow:
     """Open registry items in the subtree due by the end of the N-th working day from today
     (Beijing); overdue items still open come first."""
@@ -154,7 +154,7 @@ def upcoming_deadlines(session: Session, scope: Scope, workdays: int = DEADLINE_
     return DeadlineWindow(until, rows)
 
 
-def blocked_steps(session: Session, scope: Scope) -> list[dict[str, Any]]:
+def blocked_steps(session: Session, scope: Actor) -> list[dict[str, Any]]:
     """Steps blocked now (流程受阻) whose bureau is in the user's subtree or above it (the call concerns them)."""
     blocks = active_blocks(session.connection())
     paths = dict(session.execute(select(Jurisdiction.code, Jurisdiction.path).where(
@@ -168,7 +168,7 @@ def blocked_steps(session: Session, scope: Scope) -> list[dict[str, Any]]:
     return [b for b in blocks if related(b["jurisdiction_code"])]
 
 
-def failed_jobs(session: Session, scope: Scope) -> list[dict[str, Any]]:
+def failed_jobs(session: Session, scope: Actor) -> list[dict[str, Any]]:
     """Scheduled jobs whose last run did not succeed — for province and ministry users, who run the service."""
     if scope.jurisdiction_level not in (JurisdictionLevel.ministry, JurisdictionLevel.province):
         return []

@@ -16,7 +16,7 @@ from srdi.web import dashboard, queries
 from srdi.web.auth import current_user, db_session
 from srdi.web.pages import parse_filter
 from srdi.web.render import beijing, label
-from srdi.web.scope import Scope
+from tasks.people.actors import Actor
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -53,14 +53,14 @@ def _download(workbook: Workbook, stem: str) -> Response:
                     headers={"Content-Disposition": f"attachment; filename=export.xlsx; filename*=UTF-8''{quote(name)}"})
 
 
-def applications_workbook(session: Session, scope: Scope, flt: queries.ApplicationFilter) -> Workbook:
+def applications_workbook(session: Session, scope: Actor, flt: queries.ApplicationFilter) -> Workbook:
     workbook = Workbook(write_only=True)
     rows = ([_cell(key, row[key]) for _, key in APPLICATION_COLUMNS] for row in queries.iter_applications(session, scope, flt))
     _sheet(workbook, "申报列表", (title for title, _ in APPLICATION_COLUMNS), rows)
     return workbook
 
 
-def summary_workbook(session: Session, scope: Scope, call_id: Optional[str]) -> Workbook:
+def summary_workbook(session: Session, scope: Actor, call_id: Optional[str]) -> Workbook:
     call = dashboard.current_call(session, scope, call_id)
     cid = call.id if call else None
     counts = dashboard.counts_by_level_status(session, scope, cid)
@@ -81,11 +81,11 @@ def summary_workbook(session: Session, scope: Scope, call_id: Optional[str]) -> 
 
 @router.get("/applications.xlsx")
 def applications_xlsx(request: Request, flt: queries.ApplicationFilter = Depends(parse_filter),
-                      scope: Scope = Depends(current_user), session: Session = Depends(db_session)):
+                      scope: Actor = Depends(current_user), session: Session = Depends(db_session)):
     return _download(applications_workbook(session, scope, flt), "申报列表")
 
 
 @router.get("/summary.xlsx")
-def summary_xlsx(request: Request, call: Optional[str] = None, scope: Scope = Depends(current_user),
+def summary_xlsx(request: Request, call: Optional[str] = None, scope: Actor = Depends(current_user),
                  session: Session = Depends(db_session)):
     return _download(summary_workbook(session, scope, call), "汇总表")

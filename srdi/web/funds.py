@@ -13,7 +13,6 @@ from typing import Any, Optional
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import func, or_, select
-from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from models.enterprise import Enterprise
@@ -24,32 +23,29 @@ from models.jurisdiction import Jurisdiction
 from models.performance import PerformanceReview
 from srdi.web.auth import current_user, db_session
 from srdi.web.pages import render
-from srdi.web.scope import Scope
+from tasks.people.actors import Actor
 
 router = APIRouter(include_in_schema=False)
 
 
-def _province_covered(scope: Scope):
+def _province_covered(scope: Actor):
     """Plans whose province is inside the subtree (province, ministry users)."""
-    place = aliased(Jurisdiction)
-    return ImplementationPlan.province_code.in_(select(place.code).where(scope.path_clause(place.path)))
+    return ImplementationPlan.province_code.in_(scope.codes())
 
 
-def _province_above(scope: Scope):
+def _province_above(scope: Actor):
     """Plans of the province the user's own node belongs to (city, county users)."""
     parts = scope.path.split("/")
     return ImplementationPlan.province_code == (parts[1] if len(parts) > 1 else "")
 
 
-def _recipients_in_scope(scope: Scope):
-    place = aliased(Jurisdiction)
-    ours = (select(Enterprise.id).join(place, place.code == Enterprise.jurisdiction_code)
-            .where(scope.path_clause(place.path)))
+def _recipients_in_scope(scope: Actor):
+    ours = select(Enterprise.id).where(Enterprise.jurisdiction_code.in_(scope.codes()))
     return or_(FundingRecipient.enterprise_id.in_(ours), FundingRecipient.plan_id.in_(
         select(ImplementationPlan.id).where(_province_covered(scope))))
 
 
-def visible_plans(session: Session, scope: Scope) -> list[dict[str, Any]]:
+def visible_plans(session: Session, scope: Actor) -> list[dict[str, Any]]:
     stmt = (select(ImplementationPlan.id, ImplementationPlan.title, ImplementationPlan.province_code,
                    ImplementationPlan.batch, ImplementationPlan.status, ImplementationPlan.approved_at,
                    ImplementationPlan.approval_doc_no, Jurisdiction.name.label("province_name"))
@@ -59,7 +55,7 @@ def visible_plans(session: Session, scope: Scope) -> list[dict[str, Any]]:
     return [dict(r) for r in session.execute(stmt).mappings()]
 
 
-def plan_funds(session: Session, scope: Scope, plan_id: int) -> dict[str, Any]:
+def plan_funds(session: Session, scope: Actor, plan_id: int) -> dict[str, Any]:
     """Tranches with the in-scope payments, and recipients with paid totals and review grades."""
     in_scope = _recipients_in_scope(scope)
     paid = dict(session.execute(
@@ -99,7 +95,7 @@ def plan_funds(session: Session, scope: Scope, plan_id: int) -> dict[str, Any]:
 
 
 @router.get("/funds")
-def funds_page(request: Request, plan: Optional[int] = None, scope: Scope = Depends(current_user),
+def funds_page(request: Request, plan: Optional[int] = None, scope: Actor = Depends(current_user),
                session: Session = Depends(db_session)):
     plans = visible_plans(session, scope)
     chosen = next((p for p in plans if p["id"] == plan), None) if plan else (plans[0] if plans else None)

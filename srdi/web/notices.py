@@ -22,7 +22,8 @@ from models.notice import Notice, NoticeEntry, Objection
 from srdi.web.auth import csrf_protect, current_user, db_session
 from srdi.web.pages import flash, render
 from srdi.web.render import label
-from srdi.web.scope import Scope, subtree_clause
+from tasks.people.actors import Actor
+from tasks.people.scope import place_in_subtree
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 
@@ -30,16 +31,16 @@ OBJECTION_LABELS = {"open": "调查中", "upheld": "异议成立", "rejected": "
 ENTRY_LABELS = {"listed": "公示中", "on_hold": "异议调查中", "removed": "已移出", "recognised": "已认定"}
 
 
-def _ours(scope: Scope):
+def _ours(scope: Actor):
     """Applications inside the subtree (sub-select of ids; its own alias, so it never correlates)."""
     place = aliased(Jurisdiction)
     return (select(Application.id).join(place, place.code == Application.jurisdiction_code)
             .where(scope.path_clause(place.path)))
 
 
-def visible_notices(session: Session, scope: Scope, notice_id: int | None = None) -> list[dict[str, Any]]:
+def visible_notices(session: Session, scope: Actor, notice_id: int | None = None) -> list[dict[str, Any]]:
     """Notices published inside the subtree or listing one of its applications, newest first."""
-    publisher, entry = aliased(Jurisdiction), aliased(NoticeEntry)
+    entry = aliased(NoticeEntry)
     ours = _ours(scope)
     listed_here = func.count(NoticeEntry.id).filter(NoticeEntry.application_id.in_(ours))
     stmt = (
@@ -48,7 +49,7 @@ def visible_notices(session: Session, scope: Scope, notice_id: int | None = None
                Jurisdiction.name.label("publisher_name"), listed_here.label("entries"))
         .join(Jurisdiction, Jurisdiction.code == Notice.jurisdiction_code)
         .outerjoin(NoticeEntry, NoticeEntry.notice_id == Notice.id)
-        .where(or_(Notice.jurisdiction_code.in_(select(publisher.code).where(scope.path_clause(publisher.path))),
+        .where(or_(Notice.jurisdiction_code.in_(scope.codes()),
                    exists(select(entry.id).where(entry.notice_id == Notice.id, entry.application_id.in_(ours)))))
         .group_by(Notice.id, Jurisdiction.name)
         .order_by(Notice.opens_at.desc(), Notice.id.desc())
@@ -58,7 +59,7 @@ def visible_notices(session: Session, scope: Scope, notice_id: int | None = None
     return [dict(r) for r in session.execute(stmt).mappings()]
 
 
-def notice_entries(session: Session, scope: Scope, notice_id: int) -> list[dict[str, Any]]:
+def notice_entries(session: Session, scope: Actor, notice_id: int) -> list[dict[str, Any]]:
     stmt = (
         select(NoticeEntry.position, NoticeEntry.status, Application.id.label("application_id"), Application.ref,
                Application.status.label("application_status"), Enterprise.name, Enterprise.uscc,
@@ -72,7 +73,7 @@ def notice_entries(session: Session, scope: Scope, notice_id: int) -> list[dict[
     return [dict(r) for r in session.execute(stmt).mappings()]
 
 
-def notice_objections(session: Session, scope: Scope, notice_id: int) -> list[dict[str, Any]]:
+def notice_objections(session: Session, scope: Actor, notice_id: int) -> list[dict[str, Any]]:
     stmt = (
         select(Objection.id, Objection.objector, Objection.contact, Objection.grounds, Objection.received_at,
                Objection.recorded_by, Objection.status, Objection.finding, Objection.decided_by, Objection.decided_at,
@@ -85,19 +86,13 @@ def notice_objections(session: Session, scope: Scope, notice_id: int) -> list[di
     return [dict(r) for r in session.execute(stmt).mappings()]
 
 
-def _publisher_in_scope(session: Session, scope: Scope, code: str) -> bool:
-    return session.execute(
-        select(Jurisdiction.code).where(Jurisdiction.code == code, subtree_clause(Jurisdiction.path, scope.path))
-    ).first() is not None
-
-
 @router.get("/notices")
-def notices_page(request: Request, scope: Scope = Depends(current_user), session: Session = Depends(db_session)):
+def notices_page(request: Request, scope: Actor = Depends(current_user), session: Session = Depends(db_session)):
     return render(request, "notices.html", scope, notices=visible_notices(session, scope))
 
 
 @router.get("/notices/{notice_id}")
-def notice_page(request: Request, notice_id: int, scope: Scope = Depends(current_user),
+def notice_page(request: Request, notice_id: int, scope: Actor = Depends(current_user),
                 session: Session = Depends(db_session)):
     found = visible_notices(session, scope, notice_id)
     if not found:
@@ -105,13 +100,13 @@ def notice_page(request: Request, notice_id: int, scope: Scope = Depends(current
     notice = found[0]
     return render(request, "notice.html", scope, notice=notice, entries=notice_entries(session, scope, notice_id),
                   objections=notice_objections(session, scope, notice_id),
-                  may_record=_publisher_in_scope(session, scope, notice["jurisdiction_code"]),
+                  may_record=place_in_subtree(session, scope.path, notice["jurisdiction_code"]) is not None,
                   objection_labels=OBJECTION_LABELS, entry_labels=ENTRY_LABELS)
 
 
 @router.post("/notices/{notice_id}/objections")
 def record(request: Request, notice_id: int, application_ref: str = Form(...), objector: str = Form(""),
-           contact: str = Form(""), grounds: str = Form(""), scope: Scope = Depends(current_user),
+           contact: str = Form(""), grounds: str = Form(""), scope: Actor = Depends(current_user),
            session: Session = Depends(db_session)):
     from tasks.notice.objections import record_objection
 
@@ -129,7 +124,7 @@ def record(request: Request, notice_id: int, application_ref: str = Form(...), o
 
 @router.post("/objections/{objection_id}/outcome")
 def resolve(request: Request, objection_id: int, outcome: str = Form(...), finding: str = Form(""),
-            scope: Scope = Depends(current_user), session: Session = Depends(db_session)):
+            scope: Actor = Depends(current_user), session: Session = Depends(db_session)):
     from tasks.notice.objections import resolve_objection
 
     notice_id = session.execute(

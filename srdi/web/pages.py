@@ -14,7 +14,7 @@ from models.errors import NotFound, SrdiError
 from srdi.web import actions, dashboard, queries
 from srdi.web.auth import csrf_protect, csrf_token, current_user, db_session
 from srdi.web.charts import funnel_svg, stacked_bars_svg
-from srdi.web.scope import Scope
+from tasks.people.actors import Actor
 
 router = APIRouter(dependencies=[Depends(csrf_protect)], include_in_schema=False)
 
@@ -24,7 +24,7 @@ def flash(request: Request, kind: str, text: str) -> None:
     request.session["flash"] = request.session["flash"] + [[kind, text]]
 
 
-def render(request: Request, name: str, scope: Scope, status_code: int = 200, **context: Any):
+def render(request: Request, name: str, scope: Actor, status_code: int = 200, **context: Any):
     messages = request.session.pop("flash", []) if "flash" in request.session else []
     return request.app.state.templates.TemplateResponse(
         request, name,
@@ -45,7 +45,7 @@ def parse_filter(call: Optional[str] = None, level: Optional[str] = None, status
     )
 
 
-def dashboard_data(session: Session, scope: Scope, call_id: Optional[str]) -> dict[str, Any]:
+def dashboard_data(session: Session, scope: Actor, call_id: Optional[str]) -> dict[str, Any]:
     call = dashboard.current_call(session, scope, call_id)
     cid = call.id if call else None
     counts = dashboard.counts_by_level_status(session, scope, cid)
@@ -63,7 +63,7 @@ def dashboard_data(session: Session, scope: Scope, call_id: Optional[str]) -> di
 
 
 @router.get("/")
-def dashboard_page(request: Request, call: Optional[str] = None, scope: Scope = Depends(current_user),
+def dashboard_page(request: Request, call: Optional[str] = None, scope: Actor = Depends(current_user),
                    session: Session = Depends(db_session)):
     data = dashboard_data(session, scope, call)
     title = data["call"].name if data["call"] else "（暂无申报批次）"
@@ -95,7 +95,7 @@ def _level_status_matrix(counts: list[dict[str, Any]]) -> dict[str, Any]:
 def application_list(request: Request, page: int = Query(1, ge=1),
                      per_page: int = Query(queries.PER_PAGE, ge=1, le=500),
                      flt: queries.ApplicationFilter = Depends(parse_filter),
-                     scope: Scope = Depends(current_user), session: Session = Depends(db_session)):
+                     scope: Actor = Depends(current_user), session: Session = Depends(db_session)):
     result = queries.list_applications(session, scope, flt, page, per_page)
     return render(request, "applications.html", scope, page=result, flt=flt, export_query=flt.query_string(),
                   calls=queries.visible_calls(session, scope),
@@ -103,7 +103,7 @@ def application_list(request: Request, page: int = Query(1, ge=1),
 
 
 @router.get("/applications/{application_id}")
-def application_page(request: Request, application_id: int, scope: Scope = Depends(current_user),
+def application_page(request: Request, application_id: int, scope: Actor = Depends(current_user),
                      session: Session = Depends(db_session)):
     app = queries.get_application(session, scope, application_id)
     return render(
@@ -119,7 +119,7 @@ def application_page(request: Request, application_id: int, scope: Scope = Depen
 
 @router.post("/applications/{application_id}/decision")
 def decide(request: Request, application_id: int, decision: str = Form(...), reason: str = Form(""),
-           score: str = Form(""), version: int = Form(...), scope: Scope = Depends(current_user),
+           score: str = Form(""), version: int = Form(...), scope: Actor = Depends(current_user),
            session: Session = Depends(db_session)):
     queries.get_application(session, scope, application_id)  # 404 outside the subtree, before anything else
     try:

@@ -1,6 +1,6 @@
 """Reads of applications for the console and the API: lists, one application, its timeline.
 
-Every function takes a ``Scope`` and adds the subtree condition to its SQL; nothing is filtered
+Every function takes the signed-in ``Actor`` and adds the subtree condition to its SQL; nothing is filtered
 in Python after the fact. Lists are one joined query plus one count, paginated in SQL.
 """
 
@@ -22,7 +22,8 @@ from models.jurisdiction import Jurisdiction, User
 from models.programme import Call
 from models.recognition import Recognition
 from models.transition import Transition
-from srdi.web.scope import Scope, subtree_clause, visible_jurisdiction
+from tasks.people.actors import Actor
+from tasks.people.scope import place_in_subtree, subtree_clause
 
 PER_PAGE = 50
 EXPORT_LIMIT = 200_000
@@ -75,7 +76,15 @@ LIST_COLUMNS = (
 )
 
 
-def _filtered(session: Session, scope: Scope, flt: ApplicationFilter, columns) -> Any:
+def visible_jurisdiction(session: Session, scope: Actor, code: str):
+    """A jurisdiction inside the user's subtree, or NotFound (outside ones are not confirmed to exist)."""
+    place = place_in_subtree(session, scope.path, code)
+    if place is None:
+        raise NotFound(f"辖区 {code} 不存在或不在您的辖区范围内")
+    return place
+
+
+def _filtered(session: Session, scope: Actor, flt: ApplicationFilter, columns) -> Any:
     stmt = (
         select(*columns)
         .select_from(Application)
@@ -108,7 +117,7 @@ def _filtered(session: Session, scope: Scope, flt: ApplicationFilter, columns) -
     return stmt
 
 
-def list_applications(session: Session, scope: Scope, flt: ApplicationFilter, page: int = 1,
+def list_applications(session: Session, scope: Actor, flt: ApplicationFilter, page: int = 1,
                       per_page: int = PER_PAGE) -> Page:
     base = _filtered(session, scope, flt, LIST_COLUMNS)
     total = session.execute(select(func.count()).select_from(base.order_by(None).subquery())).scalar_one()
@@ -117,14 +126,14 @@ def list_applications(session: Session, scope: Scope, flt: ApplicationFilter, pa
     return Page([dict(r) for r in rows], total, page, per_page)
 
 
-def iter_applications(session: Session, scope: Scope, flt: ApplicationFilter) -> Iterator[dict[str, Any]]:
+def iter_applications(session: Session, scope: Actor, flt: ApplicationFilter) -> Iterator[dict[str, Any]]:
     """Every matching row (for Excel), streamed in id order."""
     stmt = _filtered(session, scope, flt, LIST_COLUMNS).order_by(Application.id).limit(EXPORT_LIMIT)
     for row in session.execute(stmt.execution_options(yield_per=2000)).mappings():
         yield dict(row)
 
 
-def get_application(session: Session, scope: Scope, application_id: int) -> dict[str, Any]:
+def get_application(session: Session, scope: Actor, application_id: int) -> dict[str, Any]:
     """One application inside the subtree, or NotFound — the same answer as for a missing id."""
     stmt = _filtered(session, scope, ApplicationFilter(), LIST_COLUMNS + (
         Application.version,
@@ -175,7 +184,7 @@ def timeline(session: Session, application_id: int) -> list[dict[str, Any]]:
     return [dict(r) for r in session.execute(stmt).mappings()]
 
 
-def visible_calls(session: Session, scope: Scope) -> list[dict[str, Any]]:
+def visible_calls(session: Session, scope: Actor) -> list[dict[str, Any]]:
     """Calls with at least one application inside the subtree, newest first."""
     in_scope = (
         select(Application.call_id)
@@ -188,7 +197,7 @@ def visible_calls(session: Session, scope: Scope) -> list[dict[str, Any]]:
     return [dict(r) for r in session.execute(stmt).mappings()]
 
 
-def child_jurisdictions(session: Session, scope: Scope) -> list[dict[str, Any]]:
+def child_jurisdictions(session: Session, scope: Actor) -> list[dict[str, Any]]:
     """The user's own node and its direct children (for the jurisdiction filter)."""
     stmt = (select(Jurisdiction.code, Jurisdiction.name, Jurisdiction.level)
             .where(or_(Jurisdiction.code == scope.jurisdiction_code, Jurisdiction.parent_code == scope.jurisdiction_code))

@@ -22,7 +22,8 @@ from models.errors import Conflict, NotFound, RuleViolation
 from models.notice import Notice, NoticeEntry, NoticeStatus, Objection, ObjectionStatus
 from models.workflow import NOTICE_ENTRY, OBJECTION
 from models.workflow_writer import apply, create
-from tasks.review.moves import Actor, bureau_actor, move_applications
+from tasks.people.actors import Actor, bureau_actor
+from tasks.review.moves import move_applications
 
 OUTCOMES = {"upheld": ObjectionStatus.upheld, "rejected": ObjectionStatus.rejected}
 ACTIONS = {ObjectionStatus.upheld: "uphold", ObjectionStatus.rejected: "reject"}   # models/workflow.py OBJECTION

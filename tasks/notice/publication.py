@@ -31,11 +31,12 @@ from models.programme import Call
 from models.review import LevelWindow
 from models.workflow import NOTICE, NOTICE_ENTRY
 from models.workflow_writer import SystemActor, apply, create
+from tasks.people.actors import Actor, bureau_actor
 from tasks.recognition.titles import issue_recognitions
 from tasks.reference.calls import call_context, get_profile, open_calls
 from tasks.reference.routing import Tree
 from tasks.reminders.deadlines import close_deadlines, register_deadlines
-from tasks.review.moves import Actor, bureau_actor, move_applications
+from tasks.review.moves import move_applications
 
 
 def notice_end_date(opening_day: date, rule: NoticeRule, calendar: StatutoryCalendar | None = None) -> date:

@@ -30,11 +30,11 @@ from models.profile import Validity
 from models.recognition import Recognition, RecognitionStatus
 from models.workflow import NAME_CHANGE
 from models.workflow_writer import Actor, SystemActor, apply, create
+from tasks.people.actors import bureau_actor
 from tasks.recognition.sanctions import find_enterprise
 from tasks.recognition.titles import end_of_day, revoke_recognitions
 from tasks.reference.calls import get_profile
 from tasks.reminders.deadlines import close_deadlines, register_deadlines
-from tasks.review.moves import bureau_actor
 
 
 def add_months(day: date, months: int) -> date:

@@ -31,10 +31,10 @@ from models.recognition import Recognition, RecognitionStatus
 from models.rereview import ReReviewCase, ReReviewOutcome
 from models.workflow import REREVIEW
 from models.workflow_writer import SystemActor, apply, create
+from tasks.people.actors import bureau_actor
 from tasks.recognition.titles import rereview_key, revoke_recognitions
 from tasks.reference.calls import get_profile, open_call
 from tasks.reminders.deadlines import close_deadlines, register_deadlines
-from tasks.review.moves import bureau_actor
 
 ENDED_WITHOUT_RECOGNITION = {
     ApplicationStatus.rejected: "不予推荐",

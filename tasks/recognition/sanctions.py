@@ -18,9 +18,10 @@ from models.enterprise import Enterprise, normalise_uscc
 from models.errors import NotFound, RuleViolation
 from models.recognition import Recognition, RecognitionStatus
 from models.sanction import Sanction
+from tasks.people.actors import bureau_actor
 from tasks.recognition.titles import add_years, revoke_recognitions
 from tasks.reference.calls import get_profile
-from tasks.review.moves import bureau_actor, chunks
+from tasks.review.moves import chunks
 
 
 def find_enterprise(connection: Connection, uscc: str):

@@ -25,9 +25,10 @@ from models.recognition import Recognition, RecognitionStatus
 from models.rereview import ReReviewCase
 from models.workflow import RECOGNITION, REREVIEW
 from models.workflow_writer import Actor, SystemActor, apply, create
+from tasks.people.actors import bureau_actor
 from tasks.reference.calls import get_profile
 from tasks.reminders.deadlines import close_deadlines, register_deadlines
-from tasks.review.moves import bureau_actor, chunks
+from tasks.review.moves import chunks
 
 END_OF_DAY = time(23, 59, 59)
 

@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from models.enums import JurisdictionLevel, ReviewLevel
 from models.jurisdiction import Jurisdiction
 from models.profile import Level, Profile
+from tasks.people.scope import covers
 
 DEPTH = {
     JurisdictionLevel.ministry: 0,
@@ -37,7 +38,7 @@ class Node:
 
     def covers(self, path: str) -> bool:
         """Whether ``path`` lies in this node's subtree (辖区内)."""
-        return path == self.path or path.startswith(self.path + "/")
+        return covers(self.path, path)
 
 
 class Tree:

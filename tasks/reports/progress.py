@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Optional
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from models.application import Application
@@ -15,6 +15,7 @@ from models.errors import NotFound
 from models.jurisdiction import Jurisdiction
 from models.review import LevelWindow
 from models.transition import Transition
+from tasks.people.scope import related, subtree_clause
 from tasks.pipeline.blocks import active_blocks
 from tasks.reference.calls import call_context, open_calls
 from tasks.reports.labels import action_label, status_label
@@ -32,7 +33,7 @@ def _path_of(connection: Connection, code: Optional[str]) -> Optional[str]:
 
 def _related(path: str, scope: Optional[str]) -> bool:
     """Inside the scope's subtree, or one of its ancestors (the province's window concerns a city)."""
-    return scope is None or path == scope or path.startswith(scope + "/") or scope.startswith(path + "/")
+    return scope is None or related(scope, path)
 
 
 def call_status(connection: Connection, call_id: str, level: Optional[str] = None,
@@ -52,7 +53,7 @@ def call_status(connection: Connection, call_id: str, level: Optional[str] = Non
         query = query.where(Application.level == ReviewLevel(level))
     scope = _path_of(connection, jurisdiction_code)
     if scope is not None:
-        query = query.where(or_(Jurisdiction.path == scope, Jurisdiction.path.like(f"{scope}/%")))
+        query = query.where(subtree_clause(Jurisdiction.path, scope))
     order = [s.level for s in context.levels]
     rows = sorted(
         ({"level": ReviewLevel(lv).value, "jurisdiction_code": code, "jurisdiction_name": name,

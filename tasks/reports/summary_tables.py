@@ -31,6 +31,7 @@ from models.notice import Notice, NoticeEntry, NoticeEntryStatus
 from models.recognition import Recognition
 from tasks.eligibility.metrics import fmt
 from tasks.intake.fields import SIZE_LABELS
+from tasks.people.scope import subtree_codes
 from tasks.reference.calls import get_call, get_profile
 
 NOT_FORWARDED = (ApplicationStatus.rejected, ApplicationStatus.withdrawn, ApplicationStatus.quota_cut,
@@ -57,7 +58,7 @@ def _applications(connection: Connection, call_id: str, under: str, scope: str, 
     path = connection.execute(select(Jurisdiction.path).where(Jurisdiction.code == under)).scalar()
     if path is None:
         raise NotFound(f"辖区 {under} 不存在")
-    places = select(Jurisdiction.code).where(or_(Jurisdiction.path == path, Jurisdiction.path.like(f"{path}/%")))
+    places = subtree_codes(path)
     query = (select(Application.id, Application.ref, Application.category, Application.facts, Application.jurisdiction_code,
                     Application.eligible, Enterprise.id.label("enterprise_id"), Enterprise.name, Enterprise.uscc,
                     Enterprise.size, Enterprise.industry_code)

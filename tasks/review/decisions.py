@@ -36,11 +36,12 @@ from models.application import Application
 from models.clock import clock, local
 from models.enums import ApplicationStatus, ReviewLevel, Role
 from models.errors import Conflict, Forbidden, NotFound, RuleViolation
-from models.jurisdiction import Jurisdiction, User
+from models.jurisdiction import Jurisdiction
 from models.profile import Scoring
 from models.programme import Call
 from models.review import LevelWindow
 from models.transition import Transition
+from tasks.people.actors import Actor, load_actor
 from tasks.reference.calls import call_context
 from tasks.reference.programmes import get_profile
 from tasks.reports.labels import action_label, status_label
@@ -83,24 +84,7 @@ class Outcome:
     version: int
 
 
-@dataclass(frozen=True)
-class Who:
-    username: str
-    role: Role
-    jurisdiction_code: str
-    jurisdiction_name: str
-    path: str
-    enterprise_id: Optional[int]
-
-    def covers(self, path: str) -> bool:
-        return path == self.path or path.startswith(self.path + "/")
-
-
 # Statements built once (the web console and batch reviews call these thousands of times).
-_USER = (
-    select(User.username, User.role, User.jurisdiction_code, User.enterprise_id, User.active, Jurisdiction.name, Jurisdiction.path)
-    .join(Jurisdiction, Jurisdiction.code == User.jurisdiction_code).where(User.username == bindparam("username"))
-)
 _DESK = Jurisdiction.__table__.alias("desk")
 _APPLICATIONS = (
     select(Application.id, Application.ref, Application.call_id, Application.enterprise_id, Application.level,
@@ -113,13 +97,6 @@ _APPLICATIONS = (
                                  LevelWindow.jurisdiction_code == Application.review_jurisdiction_code))
     .where(or_(Application.id.in_(bindparam("ids", expanding=True)), Application.ref.in_(bindparam("refs", expanding=True))))
 )
-
-def load_user(connection: Connection, username: str) -> Who:
-    row = connection.execute(_USER, {"username": username}).first()
-    if row is None or not row.active:
-        raise NotFound(f"用户 {username} 不存在或已停用")
-    return Who(row.username, Role(row.role), row.jurisdiction_code, row.name, row.path, row.enterprise_id)
-
 
 def _key(key: AppKey) -> AppKey:
     return int(key) if isinstance(key, int) or str(key).isdigit() else str(key)
@@ -177,7 +154,7 @@ def _already_decided(connection: Connection, row: Row) -> Conflict:
     return Conflict(f"申报 {row.ref} {who}（当前状态：{status_label(row.status)}），您的决定未保存")
 
 
-def _check_reviewer(connection: Connection, who: Who, row: Row, item: DecisionItem) -> None:
+def _check_reviewer(connection: Connection, who: Actor, row: Row, item: DecisionItem) -> None:
     level = ReviewLevel(row.level)
     if who.role == Role.applicant:
         raise Forbidden(f"申报企业用户 {who.username} 不能对申报 {row.ref} 作出审核决定")
@@ -223,7 +200,7 @@ def _check_score(score: Optional[Decimal], ref: str, scoring: Optional[Scoring])
     return value.quantize(Decimal("0.01"))
 
 
-def _write(connection: Connection, changes: list[dict], who: Who, now: datetime) -> list[Outcome]:
+def _write(connection: Connection, changes: list[dict], who: Actor, now: datetime) -> list[Outcome]:
     """Status changes guarded by the version read, the scores, then the log; Conflict if any version moved."""
     ref = changes[0]["row"].ref if len(changes) == 1 else f"中有 {len(changes)} 件之一"
     write_decisions(connection, [Decided(c["row"].id, c["action"], c["row"].version,
@@ -232,7 +209,7 @@ def _write(connection: Connection, changes: list[dict], who: Who, now: datetime)
     return [Outcome(c["row"].id, c["row"].ref, ReviewLevel(c["row"].level), c["to"], c["row"].version + 1) for c in changes]
 
 
-def _decide_set(connection: Connection, who: Who, items: list[DecisionItem], now: datetime) -> Optional[list[Outcome]]:
+def _decide_set(connection: Connection, who: Actor, items: list[DecisionItem], now: datetime) -> Optional[list[Outcome]]:
     """A reviewer's batch checked and written set-wise, or None when it needs the per-application path.
 
     The common batch — application ids, no expected versions, reasons and scores in order, every one
@@ -273,7 +250,7 @@ def decide_many(connection: Union[Connection, Session], items: Sequence[Decision
                 now: Optional[datetime] = None) -> list[Outcome]:
     """Record a batch of decisions by one reviewer (批量审核); all are written or none."""
     connection, now = as_connection(connection), now or clock.now()
-    who = load_user(connection, actor)
+    who = load_actor(connection, actor)
     items = [DecisionItem(i.application, Decision(i.decision), i.reason, i.score, i.expected_version) for i in items]
     keys = [item.application for item in items]
     if len(set(map(str, keys))) != len(keys):
@@ -317,8 +294,8 @@ def as_connection(db: Union[Connection, Session]) -> Connection:
     return db.connection() if isinstance(db, Session) else db
 
 
-def _applicant_row(connection: Connection, application: AppKey, actor: str, what: str) -> tuple[Who, Row]:
-    who = load_user(connection, actor)
+def _applicant_row(connection: Connection, application: AppKey, actor: str, what: str) -> tuple[Actor, Row]:
+    who = load_actor(connection, actor)
     row = load_applications(connection, [application])[application]
     if who.role != Role.applicant:
         raise Forbidden(f"只有申报企业可以{what}，用户 {who.username} 的角色是 {who.role.value}")

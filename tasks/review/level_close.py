@@ -36,11 +36,12 @@ from models.enums import ApplicationStatus, ReviewLevel
 from models.errors import Conflict, RuleViolation
 from models.jurisdiction import Jurisdiction
 from models.review import LevelWindow, window_deadline_key
+from tasks.people.actors import Actor, bureau_actor
 from tasks.reference.calls import CallContext, call_context, open_calls
 from tasks.reference.routing import Tree, next_level
 from tasks.reminders.deadlines import close_deadlines
 from tasks.review.level_moves import Move, apply_moves
-from tasks.review.moves import Actor, bureau_actor, chunks
+from tasks.review.moves import chunks
 from tasks.review.quota import Candidate, select_by_quota
 from tasks.review.windows import open_windows
 

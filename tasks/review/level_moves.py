@@ -19,7 +19,7 @@ from sqlalchemy.engine import Connection, Row
 from models.enums import ApplicationStatus, ReviewLevel
 from models.workflow import APPLICATION
 from models.workflow_writer import SystemActor, apply
-from tasks.review.moves import Actor
+from tasks.people.actors import Actor
 
 
 class Move(NamedTuple):

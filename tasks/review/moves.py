@@ -1,5 +1,5 @@
-"""Who acts on applications (Actor, bureau users) and set-based moves of applications through the
-workflow writer (models/workflow_writer.py), each with its row in the transition log (流转记录).
+"""Set-based moves of applications through the workflow writer (models/workflow_writer.py), each with
+its row in the transition log (流转记录). Who moves them is an ``Actor`` (tasks/people/actors.py).
 
 If another writer moved one of the applications meanwhile, the move is refused (Conflict) with
 nothing written, and the caller's transaction rolls back whatever it had written before.
@@ -7,18 +7,16 @@ nothing written, and the caller's transaction rolls back whatever it had written
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, Optional
 
-from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
-from models.enums import ApplicationStatus, Role
-from models.errors import Forbidden, IllegalMove, NotFound
-from models.jurisdiction import Jurisdiction, User
+from models.enums import ApplicationStatus
+from models.errors import IllegalMove
 from models.workflow import APPLICATION
 from models.workflow_writer import apply
+from tasks.people.actors import Actor
 
 CHUNK = 500
 
@@ -26,38 +24,6 @@ CHUNK = 500
 def chunks(items: list, size: int = CHUNK) -> Iterable[list]:
     for start in range(0, len(items), size):
         yield items[start : start + size]
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who acts: a user (clerk, reviewer…) or ``system`` for a pipeline step."""
-
-    username: str
-    role: Role
-    jurisdiction_code: str
-
-    @classmethod
-    def system(cls, jurisdiction_code: str) -> "Actor":
-        return cls("system", Role.system, jurisdiction_code)
-
-
-BUREAU_ROLES = frozenset({Role.clerk, Role.reviewer, Role.admin})
-
-
-def bureau_actor(connection: Connection, username: str, jurisdiction_code: str, what: str) -> Actor:
-    """The bureau user ``username``, refused unless active, staff, and covering ``jurisdiction_code``."""
-    user = connection.execute(select(User).where(User.username == username)).first()
-    if user is None or not user.active:
-        raise NotFound(f"用户 {username} 不存在或已停用")
-    if user.role not in BUREAU_ROLES:
-        raise Forbidden(f"用户 {username}（角色 {user.role}）无权{what}，须为主管部门工作人员")
-    paths = dict(connection.execute(
-        select(Jurisdiction.code, Jurisdiction.path).where(Jurisdiction.code.in_([user.jurisdiction_code, jurisdiction_code]))
-    ).all())
-    own, target = paths.get(user.jurisdiction_code, ""), paths.get(jurisdiction_code, "")
-    if not own or not (target == own or target.startswith(own + "/")):
-        raise Forbidden(f"用户 {username} 所属辖区 {user.jurisdiction_code} 不包含 {jurisdiction_code}，无权{what}")
-    return Actor(user.username, Role(user.role), user.jurisdiction_code)
 
 
 def move_applications(
