@@ -55,11 +55,12 @@ SUBCOMMANDS = [
     ("srdi.cli.export_cmd", "export"),
     ("srdi.cli.clock_cmd", "clock"),
     ("srdi.cli.demo_cmd", "demo"),
+    ("srdi.cli.workflow_cmd", "workflow"),
 ]
 
 # Commands that work without the srdi database. `serve` checks the schema itself (srdi.serve);
 # `demo` builds its own database in its own folder.
-WITHOUT_DATABASE = {"calendar", "clock", "db", "programmes", "serve", "demo", "import template", "mail sink"}
+WITHOUT_DATABASE = {"calendar", "clock", "db", "programmes", "serve", "demo", "import template", "mail sink", "workflow"}
 
 # Without --verbose, Prefect writes nothing on the console (its logs still reach its API).
 QUIET_PREFECT = {
