@@ -9,6 +9,8 @@ from sqlalchemy.engine import Connection
 
 from models.clock import clock
 from models.deadline import Deadline, DeadlineState
+from models.workflow import DEADLINE
+from models.workflow_writer import SystemActor, apply, initial
 from tasks.review.moves import chunks
 
 
@@ -29,7 +31,7 @@ def register_deadlines(connection: Connection, specs: list[dict]) -> int:
         existing.update({row.key: row for row in rows})
     now = clock.now()
     new = [
-        {"enterprise_id": None, "call_id": None, "subject": None, **spec, "state": DeadlineState.open, "created_at": now}
+        {"enterprise_id": None, "call_id": None, "subject": None, **spec, **initial(DEADLINE, "register"), "created_at": now}
         for key, spec in by_key.items()
         if key not in existing
     ]
@@ -52,23 +54,19 @@ def register_deadlines(connection: Connection, specs: list[dict]) -> int:
     return len(new)
 
 
+CLOSING = {DeadlineState.met: "meet", DeadlineState.missed: "miss", DeadlineState.cancelled: "cancel"}  # DEADLINE's actions
+
+
 def close_deadlines(connection: Connection, keys: list[str], state: DeadlineState = DeadlineState.met,
                     at: datetime | None = None) -> int:
     """Mark open deadlines met (or cancelled); already-closed ones are left as they are."""
-    total = 0
-    for chunk in chunks(keys):
-        total += connection.execute(
-            update(Deadline)
-            .where(Deadline.key.in_(chunk), Deadline.state == DeadlineState.open)
-            .values(state=state, closed_at=at or clock.now())
-        ).rowcount
-    return total
+    at = at or clock.now()
+    return sum(apply(connection, DEADLINE, CLOSING[state], where=Deadline.key.in_(chunk), actor=SystemActor(), at=at,
+                     values={"closed_at": at}).count for chunk in chunks(keys))
 
 
 def mark_missed(connection: Connection, now: datetime | None = None) -> int:
-    """Every open deadline whose time has passed becomes missed (one statement)."""
+    """Every open deadline whose time has passed becomes missed (set-based)."""
     now = now or clock.now()
-    return connection.execute(
-        update(Deadline).where(Deadline.state == DeadlineState.open, Deadline.due_at < now)
-        .values(state=DeadlineState.missed, closed_at=now)
-    ).rowcount
+    return apply(connection, DEADLINE, "miss", where=Deadline.due_at < now, actor=SystemActor(), at=now,
+                 values={"closed_at": now}).count
