@@ -12,18 +12,22 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable
 
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 
 from models.clock import clock
 from models.outbox import MailState, OutgoingMail
+from models.workflow import MAIL as MAIL_STATES
+from models.workflow_writer import SystemActor, apply, initial
 
 CHUNK = 500
 LEASE = timedelta(minutes=10)
 MAX_BACKOFF = timedelta(hours=1)
 FIRST_BACKOFF = timedelta(minutes=1)
 MAIL = OutgoingMail.__table__
+SENDER = SystemActor()
+OUTCOME_ACTIONS = {MailState.sent: "send", MailState.queued: "retry", MailState.failed: "fail"}   # MAIL_STATES' actions
 
 
 def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
@@ -54,7 +58,7 @@ def queue_mails(connection: Connection, mails: list[dict], domain: str = "localh
     now = now or clock.now()
     rows = [
         {"to_name": None, "body_html": None, "ics": None, "ics_filename": None, **mail,
-         "message_id": message_id_for(mail["dedupe_key"], domain), "state": MailState.queued,
+         "message_id": message_id_for(mail["dedupe_key"], domain), **initial(MAIL_STATES, "queue"),
          "attempts": 0, "last_error": None, "next_attempt_at": now, "claim": None,
          "queued_at": now, "sent_at": None}
         for mail in mails
@@ -94,24 +98,21 @@ def backoff(attempts: int) -> timedelta:
 
 def record_outcomes(connection: Connection, token: str, outcomes: list[Outcome], attempts: dict[int, int],
                     now: datetime | None = None) -> None:
-    """Write the results of one sender run: sent, deferred (retry later) or failed."""
+    """Write the results of one sender run: sent, deferred (retry later) or failed.
+
+    Only rows this run still holds (``claim`` = its token) are written; one executemany per outcome."""
     now = now or clock.now()
-    rows = []
+    by_action: dict[str, dict[int, dict]] = {}
     for o in outcomes:
         tries = attempts[o.mail_id] + 1
-        rows.append({
-            "mid": o.mail_id, "tok": token, "st": o.state, "n": tries,
-            "err": (o.error or "")[:500] or None,
-            "at": now if o.state == MailState.sent else None,
-            "nxt": now + backoff(tries) if o.state == MailState.queued else now,
-        })
-    for chunk in _chunks(rows):
-        connection.execute(
-            update(MAIL).where(MAIL.c.id == bindparam("mid"), MAIL.c.claim == bindparam("tok"))
-            .values(state=bindparam("st"), attempts=bindparam("n"), last_error=bindparam("err"),
-                    sent_at=bindparam("at"), next_attempt_at=bindparam("nxt"), claim=None),
-            chunk,
-        )
+        by_action.setdefault(OUTCOME_ACTIONS[o.state], {})[o.mail_id] = {
+            "attempts": tries, "last_error": (o.error or "")[:500] or None,
+            "sent_at": now if o.state == MailState.sent else None,
+            "next_attempt_at": now + backoff(tries) if o.state == MailState.queued else now,
+        }
+    for action, rows in by_action.items():
+        apply(connection, MAIL_STATES, action, list(rows), actor=SENDER, at=now, guard={"claim": token}, values={"claim": None},
+              row_values=rows, skip_others=True)
 
 
 def release(connection: Connection, token: str, now: datetime | None = None) -> int:
@@ -123,13 +124,9 @@ def release(connection: Connection, token: str, now: datetime | None = None) -> 
 
 
 def cancel_mails(connection: Connection, ids: list[int], reason: str) -> int:
-    total = 0
-    for chunk in _chunks(ids):
-        total += connection.execute(
-            update(MAIL).where(MAIL.c.id.in_(chunk), MAIL.c.state == MailState.queued, MAIL.c.claim.is_(None))
-            .values(state=MailState.cancelled, last_error=reason[:500])
-        ).rowcount
-    return total
+    """Cancel the queued mails among ``ids`` that no sender run holds."""
+    return apply(connection, MAIL_STATES, "cancel", ids, actor=SENDER, at=clock.now(), guard={"claim": None},
+                 values={"last_error": reason[:500]}, skip_others=True).count
 
 
 def counts(connection: Connection) -> dict[str, int]:
