@@ -41,12 +41,16 @@ from models.db import get_engine
 from models.errors import SrdiError
 from models.operations import JobRun, JobStatus, ScheduledJob
 from models.settings import setting
+from models.workflow import JOB_RUN
+from models.workflow_writer import SystemActor, apply, initial
 from notifications.outbox import insert_new
 
 log = logging.getLogger("srdi.scheduler")
 
 JOBS_TABLE = ScheduledJob.__table__
 RUNS_TABLE = JobRun.__table__
+SCHEDULER = SystemActor()
+FINISHING = {JobStatus.succeeded: "succeed", JobStatus.partial: "partial", JobStatus.failed: "fail"}   # JOB_RUN's actions
 LEASE = timedelta(minutes=2)
 INTERVAL_ORIGIN = datetime(2000, 1, 3, 0, 0, tzinfo=SHANGHAI)     # interval jobs fall on :00, :15, …
 MAX_CATCH_UP = 100_000
@@ -232,11 +236,10 @@ def _claim(engine: Engine, job: Job, trigger: str, due_at: Optional[datetime]) -
             if held is not None and row.lease_until is not None and row.lease_until > real and not _owner_gone(owner):
                 raise _Busy
             if held is not None:
-                connection.execute(update(RUNS_TABLE).where(RUNS_TABLE.c.id == held, RUNS_TABLE.c.status == JobStatus.running)
-                                   .values(status=JobStatus.interrupted, finished_at=clock.now(),
-                                           error="运行中断（进程已退出，由下一次运行接手）"))
+                apply(connection, JOB_RUN, "interrupt", [held], actor=SCHEDULER, at=clock.now(), skip_others=True,
+                      values={"finished_at": clock.now(), "error": "运行中断（进程已退出，由下一次运行接手）"})
             run_id = connection.execute(RUNS_TABLE.insert().values(
-                job_id=job.id, trigger=trigger, owner=_owner(), status=JobStatus.running, due_at=due_at,
+                job_id=job.id, trigger=trigger, owner=_owner(), **initial(JOB_RUN, "start"), due_at=due_at,
                 started_at=clock.now())).inserted_primary_key[0]
             guard = JOBS_TABLE.c.running_run_id.is_(None) if held is None else JOBS_TABLE.c.running_run_id == held
             taken = connection.execute(update(JOBS_TABLE).where(JOBS_TABLE.c.id == job.id, guard)
@@ -315,8 +318,8 @@ def run_job(job_id: str, trigger: str = "manual", due_at: Optional[datetime] = N
     if trigger == "schedule":
         values["next_due_at"] = _next_after(job.trigger, due_at, finished)
     with engine.begin() as connection:
-        connection.execute(update(RUNS_TABLE).where(RUNS_TABLE.c.id == run_id).values(
-            status=status, finished_at=finished, summary=_json_safe(result), error=error))
+        apply(connection, JOB_RUN, FINISHING[status], [run_id], actor=SCHEDULER, at=finished, skip_others=True,
+              values={"finished_at": finished, "summary": _json_safe(result), "error": error})
         connection.execute(update(JOBS_TABLE).where(JOBS_TABLE.c.id == job.id).values(**values))
     return {"job": job.id, "run_id": run_id, "status": status.value, "error": error, "result": result}
 
