@@ -19,14 +19,14 @@ from sqlalchemy.engine import Connection
 from models.clock import local
 from models.enterprise import Enterprise
 from models.enums import JurisdictionLevel, ReviewLevel, Role
-from models.errors import Forbidden, NotFound, RuleViolation
-from models.jurisdiction import User
+from models.errors import Forbidden, RuleViolation
 from models.review import LevelWindow
 from tasks.intake.problem import Problem
 from tasks.intake.record import IntakeRecord
+from tasks.people.actors import Actor, load_actor
 from tasks.reference.calls import CallContext, call_context
 from tasks.reference.routing import Tree
-from tasks.review.moves import Actor, chunks
+from tasks.review.moves import chunks
 
 LOOKUP = 5000  # keys per IN (…) lookup: well under the parameter limits of SQLite (32766) and PostgreSQL
 
@@ -35,12 +35,10 @@ def resolve_actor(connection: Connection, username: str, call_jurisdiction: str)
     """``system``, or an active user: applicants act for their enterprise, bureau staff in their subtree."""
     if username == "system":
         return Actor.system(call_jurisdiction)
-    user = connection.execute(select(User).where(User.username == username)).first()
-    if user is None or not user.active:
-        raise NotFound(f"用户 {username} 不存在或已停用")
-    if user.role == Role.applicant and user.enterprise_id is None:
+    actor = load_actor(connection, username)
+    if actor.role == Role.applicant and actor.enterprise_id is None:
         raise Forbidden(f"申报用户 {username} 未关联企业，不能提交申报")
-    return Actor(user.username, Role(user.role), user.jurisdiction_code)
+    return actor
 
 
 @dataclass
@@ -96,9 +94,7 @@ class Intake:
             for row in connection.execute(select(Enterprise.uscc, Enterprise.id, Enterprise.banned_until, Enterprise.ban_reason)
                                           .where(Enterprise.uscc.in_(chunk))):
                 known[row.uscc] = row
-        own_enterprise = None
-        if self.who.role == Role.applicant:
-            own_enterprise = connection.execute(select(User.enterprise_id).where(User.username == self.who.username)).scalar()
+        own_enterprise = self.who.enterprise_id if self.who.role == Role.applicant else None
         for r in records:
             found = known.get(r.uscc)
             if found is not None and found.banned_until is not None and found.banned_until >= today:

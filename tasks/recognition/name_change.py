@@ -23,14 +23,13 @@ from models.clock import clock, local
 from models.deadline import DeadlineState
 from models.enterprise import Enterprise
 from models.enums import Role
-from models.errors import Forbidden, NotFound, RuleViolation
-from models.jurisdiction import User
+from models.errors import Forbidden, RuleViolation
 from models.name_change import NameChange, NameChangeStatus
 from models.profile import Validity
 from models.recognition import Recognition, RecognitionStatus
 from models.workflow import NAME_CHANGE
 from models.workflow_writer import Actor, SystemActor, apply, create
-from tasks.people.actors import bureau_actor
+from tasks.people.actors import bureau_actor, load_actor
 from tasks.recognition.sanctions import find_enterprise
 from tasks.recognition.titles import end_of_day, revoke_recognitions
 from tasks.reference.calls import get_profile
@@ -99,13 +98,11 @@ def record_name_change(connection: Connection, uscc: str, new_name: str, changed
 
 def _filer(connection: Connection, username: str, enterprise) -> Actor:
     """Who files: the enterprise's own applicant user, or a bureau user covering it."""
-    user = connection.execute(select(User).where(User.username == username)).first()
-    if user is None or not user.active:
-        raise NotFound(f"用户 {username} 不存在或已停用")
-    if user.role == Role.applicant:
-        if user.enterprise_id != enterprise.id:
+    actor = load_actor(connection, username)
+    if actor.role == Role.applicant:
+        if actor.enterprise_id != enterprise.id:
             raise Forbidden(f"申报用户 {username} 只能为本企业报备更名")
-        return user
+        return actor
     return bureau_actor(connection, username, enterprise.jurisdiction_code, "登记该企业的更名备案")
 
 
