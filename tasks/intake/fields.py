@@ -257,7 +257,3 @@ def resolve_header(text: str) -> Resolved | None:
         if inner is not None and inner.computed:
             return inner
     return found
-
-
-def known_labels() -> list[str]:
-    return [column.label for column in ALL_COLUMNS]

@@ -302,12 +302,3 @@ def notice_list(connection: Connection, notice_id: int, path: Path, include_remo
         city, county = places.get(row.jurisdiction_code, ("", ""))
         sheet.append([number, row.name, row.uscc, city, county, (row.facts or {}).get("main_product_name"), row.category])
     return ExportResult(_save(book, path), len(rows))
-
-
-def read_back(path: Path) -> tuple[list[str], list[list[Any]]]:
-    """Headers and data rows of an exported table (what a reviewer checks a re-read against)."""
-    from tasks.intake.sheet import read_sheet
-
-    sheet = read_sheet(Path(path))
-    data = [values for _, values in sheet.rows if values and isinstance(values[0], (int, float)) and not isinstance(values[0], bool)]
-    return sheet.headers, data
