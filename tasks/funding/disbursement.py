@@ -32,7 +32,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from models.clock import clock, local
-from models.errors import Conflict, RuleViolation
+from models.errors import Conflict, IllegalMove, RuleViolation
 from models.funding import DisbursementRun, FundTranche, Payment, RunStatus, TrancheStatus
 from models.funding_plan import ImplementationPlan, PlanStatus
 from models.profile import Funding, Profile
@@ -195,9 +195,12 @@ def prepare(engine: Engine, province_code: str, tranche_index: int, *, batch: Op
             profile: Optional[Profile] = None, received_at: Optional[datetime] = None, doc_no: Optional[str] = None,
             actor: str = "system") -> Prepared:
     """Everything before the payments, in one transaction; a refusal changes nothing but the end of a dead run."""
-    with engine.begin() as connection:              # a killed run is recorded as such even if this one is refused
-        _, tranche = _approved_tranche(connection, province_code, tranche_index, batch)
-        end_dead_runs(connection, tranche)
+    try:
+        with engine.begin() as connection:          # a killed run is recorded as such even if this one is refused
+            _, tranche = _approved_tranche(connection, province_code, tranche_index, batch)
+            end_dead_runs(connection, tranche)
+    except IllegalMove:                             # the "dead" run ended itself meanwhile (mark_failed): its end stands
+        pass
     with engine.begin() as connection:
         plan, tranche = _approved_tranche(connection, province_code, tranche_index, batch)
         end_dead_runs(connection, tranche)
@@ -264,9 +267,12 @@ def finish(engine: Engine, prepared: Prepared, created: int, out_dir: Optional[P
 
 def mark_failed(engine: Engine, run_id: int, error: BaseException) -> None:
     message, now = f"{type(error).__name__}: {error}"[:2000], clock.now()
-    with engine.begin() as connection:            # a run another one already ended stays as it was ended
-        apply(connection, "disbursement_run", "fail", [run_id], actor=SystemActor(), at=now, reason=message,
-              values={"finished_at": now, "error": message}, skip_others=True)
+    try:
+        with engine.begin() as connection:
+            apply(connection, "disbursement_run", "fail", [run_id], actor=SystemActor(), at=now, reason=message,
+                  values={"finished_at": now, "error": message}, skip_others=True)
+    except IllegalMove:                           # another run declared this one dead and ended it meanwhile: that end stands
+        pass
 
 
 def run_disbursement(engine: Engine, province_code: str, tranche_index: int, *, batch: Optional[int] = None,

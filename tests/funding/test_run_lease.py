@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -19,8 +20,18 @@ from sqlalchemy import func, select, update
 
 from models.errors import Conflict
 from models.funding import DisbursementRun, Payment, RunStatus, TrancheStatus
+from models.workflow_writer import SystemActor, apply
 from tasks.funding.allocation_workbook import write_allocation_workbook
-from tasks.funding.disbursement import LeaseLost, payment_rows, prepare, run_disbursement, this_process, wall_now, write_payments
+from tasks.funding.disbursement import (
+    LeaseLost,
+    mark_failed,
+    payment_rows,
+    prepare,
+    run_disbursement,
+    this_process,
+    wall_now,
+    write_payments,
+)
 from tasks.funding.plan import find_plan
 from tasks.funding.tranches import get_tranche
 from tests.funding.conftest import BEIJING, at
@@ -124,6 +135,42 @@ def test_a_run_declared_dead_stops_writing_once_it_wakes_up(engine, approved, tm
     with pytest.raises(LeaseLost, match="租约已过期并被其他运行接管"):
         write_payments(engine, rows, run_id=prepared.run_id)
     assert [r.status for r in _runs(engine)] == [RunStatus.failed, RunStatus.completed] and _payment_count(engine) == 11
+
+
+@pytest.mark.postgres
+def test_a_dead_looking_run_that_fails_itself_while_the_next_run_ends_it_keeps_its_own_end(engine, approved, tmp_path, clock, db_backend):
+    if db_backend != "postgres":
+        pytest.skip("the race needs row locks that wait (PostgreSQL); SQLite serialises whole transactions")
+    dead = _half_done_run(engine, lease_until=wall_now() - timedelta(minutes=1))     # it stalled past its lease …
+    outcome = []
+    with engine.connect() as stalled:
+        ending = stalled.begin()                                                     # … and now fails on its own
+        apply(stalled, "disbursement_run", "fail", [dead], actor=SystemActor(), at=wall_now(), values={"error": "its own end"})
+        next_run = threading.Thread(target=lambda: outcome.append(prepare(engine, BEIJING, 1, received_at=RECEIVED).run_id))
+        next_run.start()
+        time.sleep(1.5)                                  # the next run has read it as running and waits on its row
+        ending.commit()
+    next_run.join(timeout=60)
+    assert len(outcome) == 1
+    assert [(r.status, r.error) for r in _runs(engine)] == [(RunStatus.failed, "its own end"), (RunStatus.running, None)]
+
+
+
+@pytest.mark.postgres
+def test_a_run_that_fails_while_the_next_run_declares_it_dead_keeps_the_end_it_was_given(engine, approved, tmp_path, clock, db_backend):
+    if db_backend != "postgres":
+        pytest.skip("the race needs row locks that wait (PostgreSQL); SQLite serialises whole transactions")
+    dead = _half_done_run(engine, lease_until=wall_now() - timedelta(minutes=1))
+    failed = []
+    with engine.connect() as taking_over:
+        ending = taking_over.begin()                                                 # the next run ends it …
+        apply(taking_over, "disbursement_run", "fail", [dead], actor=SystemActor(), at=wall_now(), values={"error": "中断：租约过期"})
+        waking = threading.Thread(target=lambda: failed.append(mark_failed(engine, dead, RuntimeError("stalled"))))
+        waking.start()                                                               # … as it fails on its own
+        time.sleep(1.5)
+        ending.commit()
+    waking.join(timeout=60)
+    assert failed == [None] and [(r.status, r.error) for r in _runs(engine)] == [(RunStatus.failed, "中断：租约过期")]
 
 
 KILLABLE_RUN = """
