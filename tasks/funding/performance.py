@@ -180,7 +180,8 @@ def _resolve(row: int, raw: dict, known: dict, rules: PerformanceRules):
     if rule is None:
         raise RuleViolation(f"第{row}行 字段 indicator：未知指标 {raw.get('indicator')!r}（见 programmes/performance/{rules.id}.yaml）")
     if rule.applies_to != recipient.item_type:
-        raise RuleViolation(f"第{row}行 指标 {raw['indicator']}（{rule.label}）不适用于{'平台' if recipient.item_type == 'platform' else '企业'}")
+        kind = "平台" if recipient.item_type == "platform" else "企业"
+        raise RuleViolation(f"第{row}行 指标 {raw['indicator']}（{rule.label}）不适用于{kind}")
     return recipient
 
 
