@@ -25,9 +25,6 @@ class Jurisdiction(SQLModel, table=True):
     parent_code: Optional[str] = Field(default=None, foreign_key="jurisdiction.code", index=True)
     path: str = Field(max_length=40, index=True)
 
-    def covers(self, other: "Jurisdiction") -> bool:
-        return other.path == self.path or other.path.startswith(self.path + "/")
-
 
 class Bureau(SQLModel, table=True):
     """A bureau at one jurisdiction: 中小企业主管部门 (sme) or 财政部门 (finance)."""

@@ -9,6 +9,7 @@ from sqlmodel import select
 
 from models import Jurisdiction
 from models.enums import JurisdictionLevel
+from tasks.people.scope import covers
 
 pytestmark = pytest.mark.postgres  # runs on SQLite and, with SRDI_TEST_POSTGRES_URL, on PostgreSQL
 
@@ -19,7 +20,7 @@ def test_jurisdiction_tree_comes_from_the_national_table(session):
     changan = session.get(Jurisdiction, "130102")
     assert (hebei.name, hebei.level) == ("河北省", JurisdictionLevel.province)
     assert (shijiazhuang.parent_code, shijiazhuang.level) == ("130000", JurisdictionLevel.prefecture)
-    assert changan.parent_code == "130100" and hebei.covers(changan) and not changan.covers(hebei)
+    assert changan.parent_code == "130100" and covers(hebei.path, changan.path) and not covers(changan.path, hebei.path)
     cities = session.exec(select(Jurisdiction).where(Jurisdiction.parent_code == "130000")).all()
     assert {"石家庄市", "保定市", "雄安新区"} <= {c.name for c in cities}
 

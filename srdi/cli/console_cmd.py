@@ -15,6 +15,7 @@ from models.errors import NotFound
 from models.jurisdiction import Jurisdiction, User
 from srdi.cli.output import JSON_OPTION, emit, one_of, table
 from srdi.web.passwords import check_strength, hash_password
+from tasks.people.scope import subtree_clause
 from tasks.people.users import add_user
 
 app = typer.Typer(help="控制台账号：新增、查看、设置密码", no_args_is_help=True)
@@ -79,7 +80,7 @@ def list_users(
             place = session.get(Jurisdiction, jurisdiction)
             if place is None:
                 raise NotFound(f"辖区代码 {jurisdiction} 不存在")
-            stmt = stmt.where((Jurisdiction.path == place.path) | Jurisdiction.path.startswith(place.path + "/"))
+            stmt = stmt.where(subtree_clause(Jurisdiction.path, place.path))
         rows = [dict(r) for r in session.execute(stmt).mappings()]
     emit(rows, as_json, lambda data: table(
         "控制台用户", ["用户名", "姓名", "角色", "辖区", "启用", "已设密码"],

@@ -21,6 +21,7 @@ from models.workflow import RECOGNITION
 from models.workflow_writer import SystemActor, create
 from tasks.funding.plan_checks import LITTLE_GIANT_TIER
 from tasks.insert_once import insert_new
+from tasks.people.scope import subtree_clause
 
 LITTLE_GIANT_PROGRAMME = "national-little-giant"
 
@@ -32,8 +33,9 @@ def make_uscc(region: str, serial: int) -> str:
 
 
 def first_county(connection: Connection, province_code: str) -> str:
-    code = connection.execute(select(Jurisdiction.code).where(
-        Jurisdiction.path.like(f"%/{province_code}/%"), Jurisdiction.level == JurisdictionLevel.county
+    province = connection.execute(select(Jurisdiction.path).where(Jurisdiction.code == province_code)).scalar()
+    code = None if province is None else connection.execute(select(Jurisdiction.code).where(
+        subtree_clause(Jurisdiction.path, province), Jurisdiction.level == JurisdictionLevel.county
     ).order_by(Jurisdiction.code).limit(1)).scalar()
     if code is None:
         raise NotFound(f"行政区划表中没有 {province_code} 的区县，请先加载行政区划（srdi db init）")

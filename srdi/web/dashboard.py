@@ -22,6 +22,7 @@ from models.jurisdiction import Jurisdiction
 from models.operations import JobRun, ScheduledJob
 from models.programme import Call
 from tasks.people.actors import Actor
+from tasks.people.scope import related
 from tasks.pipeline.blocks import active_blocks
 
 DEADLINE_WORKDAYS = 10
@@ -160,12 +161,11 @@ def blocked_steps(session: Session, scope: Actor) -> list[dict[str, Any]]:
     paths = dict(session.execute(select(Jurisdiction.code, Jurisdiction.path).where(
         Jurisdiction.code.in_({b["jurisdiction_code"] for b in blocks if b["jurisdiction_code"]}))).all())
 
-    def related(code: Optional[str]) -> bool:
+    def concerns(code: Optional[str]) -> bool:
         path = paths.get(code or "")
-        return path is not None and (path == scope.path or path.startswith(scope.path + "/")
-                                     or scope.path.startswith(path + "/"))
+        return path is not None and related(scope.path, path)
 
-    return [b for b in blocks if related(b["jurisdiction_code"])]
+    return [b for b in blocks if concerns(b["jurisdiction_code"])]
 
 
 def failed_jobs(session: Session, scope: Actor) -> list[dict[str, Any]]:
