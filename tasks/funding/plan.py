@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from models.clock import clock, local
 from models.enums import JurisdictionLevel
 from models.errors import Conflict, NotFound, RuleViolation
+from models.funding import FundingRecipient
 from models.funding_plan import (
     ComplianceOpinion,
     ImplementationPlan,
@@ -185,11 +186,13 @@ def approve_plan(connection: Connection, plan_id: int, *, approved_at: datetime,
         ComplianceOpinion.plan_id == plan_id, ComplianceOpinion.stage == OpinionStage.formal)).scalar() or {}
     now = clock.now()
     recognition = {item.uscc: item.recognition_id for item in recheck.items}   # resolved once, here, as of the approval
-    create(connection, "recipient", "enrol", [
+    # one multi-row INSERT … RETURNING (the writer's create keeps row order, which SQLite can only do row by row)
+    enrolled = connection.execute(FundingRecipient.__table__.insert().returning(FundingRecipient.id), [
         {"plan_id": plan_id, "item_type": r["item_type"], "enterprise_id": r["enterprise_id"], "name": r["name"],
          "uscc": r["uscc"], "recognition_id": recognition.get(r["uscc"]), "platform_category": r["platform_category"],
-         "approved_amount_wan": Decimal(formal.get(r["uscc"], r["amount_wan"])),
-         "created_at": now} for r in rows], actor=SystemActor(plan.province_code), at=approved_at)
+         "approved_amount_wan": Decimal(formal.get(r["uscc"], r["amount_wan"])), **initial("recipient", "enrol"),
+         "created_at": now} for r in rows]).scalars().all()
+    record_created(connection, "recipient", "enrol", enrolled, actor=SystemActor(plan.province_code), at=approved_at)
     start = implementation_start or local(approved_at).date()
     _move(connection, plan, "approve", approved_at, approved_at=approved_at, approval_doc_no=doc_no, implementation_start=start)
     schedule_tranches(connection, plan_id, profile, approved_on=local(approved_at).date(), implementation_start=start)
