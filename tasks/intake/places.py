@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from models.enums import JurisdictionLevel
 from models.jurisdiction import MINISTRY_CODE, Jurisdiction
 from tasks.intake.cells import fold
+from tasks.people.scope import below_clause
 
 SUFFIXES = ("自治州", "自治县", "自治旗", "地区", "新区", "林区", "特区", "市", "州", "盟", "县", "区", "旗")
 
@@ -96,7 +97,7 @@ def load_places(connection: Connection, scope_code: str) -> Places:
     query = select(table.c.code, table.c.name, table.c.level, table.c.parent_code)
     if scope_code != MINISTRY_CODE:
         scope = connection.execute(select(table.c.path).where(table.c.code == scope_code)).scalar_one()
-        query = query.where(table.c.path.like(f"{scope}/%"))
+        query = query.where(below_clause(table.c.path, scope))
     scope_name = connection.execute(select(table.c.name).where(table.c.code == scope_code)).scalar() or scope_code
     places = Places(scope_name=scope_name if scope_code != MINISTRY_CODE else "全国")
     rows = connection.execute(query).all()

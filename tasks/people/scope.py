@@ -28,8 +28,13 @@ def related(path: str, other: str) -> bool:
 
 
 def subtree_clause(path_column: Any, path: str) -> ColumnElement[bool]:
-    """SQL for ``covers``: ``path`` itself or anything below it, as an index-friendly range ('0' sorts right after '/')."""
-    return or_(path_column == path, and_(path_column > path + "/", path_column < path + "0"))
+    """SQL for ``covers``: ``path`` itself or anything below it."""
+    return or_(path_column == path, below_clause(path_column, path))
+
+
+def below_clause(path_column: Any, path: str) -> ColumnElement[bool]:
+    """Strictly below ``path``, as an index-friendly range ('0' sorts right after '/')."""
+    return and_(path_column > path + "/", path_column < path + "0")
 
 
 def subtree_codes(path: str) -> Select:
