@@ -98,6 +98,7 @@ class Shape:
     guard_keys: tuple[tuple[str, bool], ...]   # (column, is None) equality guards
     jurisdiction_column: Optional[str]     # log the row's own jurisdiction (system acting per row)
     step_key_column: Optional[str]         # log step_key as the given prefix + this column
+    row_keys: tuple[str, ...] = ()         # set per row before the IN (…) form; the log reads them back from the row
 
 
 def _table(m: Machine):
@@ -138,7 +139,7 @@ def _log_statement(m: Machine, a: Action, shape: Shape, creating: bool, whole: b
         columns.update(application_id=t.c.id, from_level=literal(None) if creating else t.c.level,
                        to_level=bindparam("v_level", type_=log.c.to_level.type) if "level" in shape.value_keys else t.c.level,
                        score=bindparam("v_score", type_=log.c.score.type) if "score" in shape.value_keys
-                       else literal(None, log.c.score.type))
+                       else t.c.score if "score" in shape.row_keys else literal(None, log.c.score.type))
     else:
         columns.update(subject_id=t.c.id, machine=literal(m.name))
     condition = _condition(m, a, shape, creating)
@@ -178,6 +179,13 @@ def _before_columns(m: Machine, shape: Shape) -> list:
     names = ["id", m.column] + (["level"] if m.name == "application" else [])
     names += [c for c in (shape.jurisdiction_column, shape.step_key_column) if c and c not in names]
     return [t.c[name] for name in names]
+
+
+@lru_cache(maxsize=64)
+def _row_update(machine: str, keys: tuple[str, ...]):
+    """Per-row values by id (executemany), written just before the guarded move of the same rows."""
+    t = _table(get_machine(machine))
+    return t.update().where(t.c.id == bindparam("k")).values({k: bindparam(f"v_{k}", type_=t.c[k].type) for k in keys})
 
 
 @lru_cache(maxsize=512)
@@ -250,6 +258,7 @@ def _value(status) -> str:
 def apply(connection: Connection, machine: Union[str, Machine], action: str, ids: Optional[Iterable[int]] = None, *,
           actor: Actor, at: datetime, where=None, guard: Optional[Mapping[str, Any]] = None,
           values: Optional[Mapping[str, Any]] = None, row_values: Optional[Mapping[int, Mapping[str, Any]]] = None,
+          batches: Optional[Sequence[tuple[Iterable[int], Mapping[str, Any]]]] = None,
           reason: Optional[str] = None, reasons: Optional[Mapping[int, Optional[str]]] = None,
           step_key: Optional[str] = None, jurisdiction_column: Optional[str] = None, step_key_column: Optional[str] = None,
           skip_others: bool = False, conflict: Conflict = None) -> Applied:
@@ -257,7 +266,9 @@ def apply(connection: Connection, machine: Union[str, Machine], action: str, ids
 
     ``guard`` adds equality conditions every row must meet (``{"version": 4}``; ``None`` means IS
     NULL); ``values`` sets further columns to constants, ``row_values`` per row ({id: {column:
-    value}}); ``reason``/``reasons`` (per row) and ``step_key`` go into the log. With
+    value}}); ``batches`` — [(ids, {column: value})…] instead of ``ids`` — gives sets of rows their
+    own constants for columns the log does not record (one UPDATE per batch, one log statement for
+    all). ``reason``/``reasons`` (per row) and ``step_key`` go into the log. With
     ``jurisdiction_column`` the log names each row's own jurisdiction instead of the actor's, with
     ``step_key_column`` the step key is ``step_key`` + that column. Unless ``skip_others`` (move the
     rows that may, leave the rest) or ``where`` is given, every listed row must be able to take the
@@ -270,12 +281,17 @@ def apply(connection: Connection, machine: Union[str, Machine], action: str, ids
         raise IllegalMove(f"“{a.label}”新建{m.label}，请用 create / record_created")
     _check_role(m, a, actor)
     guard, values, row_values, reasons = dict(guard or {}), dict(values or {}), row_values or {}, reasons or {}
-    if m.column in values or m.column in {k for v in row_values.values() for k in v}:
+    row_keys = {k for v in row_values.values() for k in v}
+    parts_of, batch_params = _batches(m, batches or (), ids, where)
+    batch_keys = {k[2:] for p in batch_params for k in p}
+    if m.column in set(values) | row_keys | batch_keys:
         raise IllegalMove(f"{m.label}的状态只能由操作“{a.label}”设定，不能作为附加值写入")
-    per_row = bool(row_values or reasons)
-    value_keys = tuple(sorted(set(values) | {k for v in row_values.values() for k in v}))
-    shape = Shape(m.name, a.name, per_row, value_keys, tuple(sorted((k, v is None) for k, v in guard.items())),
-                  jurisdiction_column, step_key_column)
+    per_row = bool(reasons) or bool(row_keys & {"level", jurisdiction_column, step_key_column})
+    if per_row and batches:
+        raise ValueError("batches cannot be combined with per-row reasons or per-row values the log reads")
+    shape = Shape(m.name, a.name, per_row, tuple(sorted(set(values) | batch_keys | (row_keys if per_row else set()))),
+                  tuple(sorted((k, v is None) for k, v in guard.items())), jurisdiction_column, step_key_column,
+                  () if per_row else tuple(sorted(row_keys)))
     log, update, legal = _statements(shape, False)
     params = _params(m, a, actor, at, reason, step_key)
     params.update({f"g_{k}": v for k, v in guard.items() if v is not None})
@@ -284,10 +300,10 @@ def apply(connection: Connection, machine: Union[str, Machine], action: str, ids
         wanted = _select_where(connection, m, a, where, guard, params, ids)
         skip_others = True
     else:
-        wanted = sorted(set(ids or ()))
+        wanted = sorted(parts_of) if batches else sorted(set(ids or ()))
     done: list[int] = []
     for chunk in _chunks(wanted):
-        if skip_others or per_row:
+        if skip_others or row_values or reasons:
             found = {row.id: row for row in connection.execute(legal, {**params, "ids": chunk})}
             if not skip_others and len(found) != len(chunk):
                 raise _refusal(connection, m, a, chunk, conflict, False)
@@ -295,16 +311,46 @@ def apply(connection: Connection, machine: Union[str, Machine], action: str, ids
             if not chunk:
                 continue
         if per_row:
-            rows = [{**params, "k": i, **{f"v_{k}": row_values.get(i, {}).get(k, values.get(k)) for k in value_keys}} for i in chunk]
-            _write(connection, m, a, chunk, conflict, None, update, None, rows)
+            rows = [{**params, "k": i, **{f"v_{k}": row_values.get(i, {}).get(k, values.get(k)) for k in shape.value_keys}}
+                    for i in chunk]
+            _write(connection, m, a, chunk, conflict, None, update, None, [(chunk, rows)])
             if m.logged:
                 connection.execute(_log_table(m, a).insert(), _log_rows(m, a, shape, [found[i] for i in chunk], params, reasons,
                                                                      row_values, values))
         else:
-            one = {**params, "ids": chunk, "n": len(chunk)}
-            _write(connection, m, a, chunk, conflict, log, update, one, one)
+            if shape.row_keys:
+                connection.execute(_row_update(m.name, shape.row_keys), [
+                    {"k": i, **{f"v_{k}": row_values.get(i, {}).get(k, values.get(k)) for k in shape.row_keys}} for i in chunk])
+            parts = _split(chunk, parts_of, batch_params) if batches else [(chunk, {})]
+            _write(connection, m, a, chunk, conflict, log, update, {**params, "ids": chunk, "n": len(chunk)},
+                   [(part, {**params, **extra, "ids": part, "n": len(part)}) for part, extra in parts])
         done += chunk
     return Applied(m.name, a.name, done)
+
+
+def _batches(m: Machine, batches, ids, where) -> tuple[dict[int, int], list[dict]]:
+    """id → batch index, and each batch's parameters; batches may not set what the log records."""
+    parts_of: dict[int, int] = {}
+    params: list[dict] = []
+    for index, (batch_ids, batch_values) in enumerate(batches):
+        if ids is not None or where is not None:
+            raise ValueError("give either ids (or where) or batches")
+        if m.name == "application" and {"level", "score"} & set(batch_values):
+            raise ValueError("batches may set only columns the transition log does not record")
+        params.append({f"v_{k}": v for k, v in batch_values.items()})
+        for i in batch_ids:
+            if parts_of.setdefault(i, index) != index:
+                raise ValueError(f"row {i} is in two batches")
+    if len({tuple(sorted(p)) for p in params}) > 1:
+        raise ValueError("every batch sets the same columns")
+    return parts_of, params
+
+
+def _split(chunk: list[int], parts_of: dict[int, int], batch_params: list[dict]) -> list[tuple[list[int], dict]]:
+    parts: dict[int, list[int]] = {}
+    for i in chunk:
+        parts.setdefault(parts_of[i], []).append(i)
+    return [(ids, batch_params[index]) for index, ids in parts.items()]
 
 
 def _params(m: Machine, a: Action, actor: Actor, at: datetime, reason: Optional[str], step_key: Optional[str]) -> dict:
@@ -327,15 +373,15 @@ def _select_where(connection: Connection, m: Machine, a: Action, where, guard: d
 
 
 def _write(connection: Connection, m: Machine, a: Action, chunk: list[int], conflict: Conflict, log, update,
-           log_params, update_params) -> None:
-    """The log rows (the all-or-nothing check) then the update, or the update alone (then it checks)."""
+           log_params, updates: list[tuple[list[int], Any]]) -> None:
+    """The log rows (the all-or-nothing check), then the update of each part of the chunk; refused unless all moved."""
     if log is not None:
         logged = connection.execute(log, log_params).rowcount
         if logged != len(chunk):
             raise _refusal(connection, m, a, chunk, conflict, False)
     if update is None:
         return
-    moved = connection.execute(update, update_params).rowcount
+    moved = sum(connection.execute(update, params).rowcount for _, params in updates)
     if moved != len(chunk):
         raise _refusal(connection, m, a, chunk, conflict, False)
 

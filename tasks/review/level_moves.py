@@ -33,16 +33,24 @@ class Move(NamedTuple):
 
 def apply_moves(connection: Connection, call_id: str, level: ReviewLevel, moves: list[Move],
                 user: Optional[Actor], now: datetime) -> None:
-    """Log and apply ``moves`` of one level of one call; ``user`` closes it, else ``system`` (per window)."""
-    groups: dict[tuple, list[Move]] = defaultdict(list)
+    """Log and apply ``moves`` of one level of one call; ``user`` closes it, else ``system`` (per window).
+
+    One writer call per (action, shared reason, status read, level reached): moves up to the next level
+    go in batches per desk (one UPDATE each, one log statement for all); quota cuts carry their reasons."""
+    groups: dict[tuple, dict[str, list[int]]] = defaultdict(lambda: defaultdict(list))
     for move in moves:
         shared_reason = None if move.action == "quota_cut" else move.reason
-        groups[(move.action, shared_reason, move.row.status, move.to_level, move.desk)].append(move)
-    for (action, reason, from_status, to_level, desk), items in groups.items():
-        values = {"level": to_level, "review_jurisdiction_code": desk, "score": None} if to_level != level else {}
-        apply(connection, APPLICATION, action, [m.row.id for m in items], actor=user or SystemActor(), at=now,
-              guard={"level": level, "status": from_status}, values=values, reason=reason,
-              reasons={m.row.id: m.reason for m in items} if action == "quota_cut" else None,
-              step_key=f"close:{call_id}:{level.value}:", step_key_column="review_jurisdiction_code",
-              jurisdiction_column=None if user else "review_jurisdiction_code",
-              conflict=lambda n: f"结束审核时有 {n} 件申报正被他人修改，本次未执行，请稍后重试")
+        groups[(move.action, shared_reason, move.row.status, move.to_level)][move.desk].append(move.row.id)
+    ranked = {move.row.id: move.reason for move in moves if move.action == "quota_cut"}
+    for (action, reason, from_status, to_level), by_desk in groups.items():
+        common = dict(actor=user or SystemActor(), at=now, guard={"level": level, "status": from_status}, reason=reason,
+                      step_key=f"close:{call_id}:{level.value}:", step_key_column="review_jurisdiction_code",
+                      jurisdiction_column=None if user else "review_jurisdiction_code",
+                      conflict=lambda n: f"结束审核时有 {n} 件申报正被他人修改，本次未执行，请稍后重试")
+        if to_level != level:
+            apply(connection, APPLICATION, action, values={"level": to_level, "score": None},
+                  batches=[(ids, {"review_jurisdiction_code": desk}) for desk, ids in by_desk.items()], **common)
+        else:
+            ids = [i for part in by_desk.values() for i in part]
+            apply(connection, APPLICATION, action, ids, reasons={i: ranked[i] for i in ids} if action == "quota_cut" else None,
+                  **common)

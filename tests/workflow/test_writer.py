@@ -197,3 +197,31 @@ def test_a_non_move_keeps_the_status_and_version_and_is_recorded_in_state_change
     assert [tuple(a) for a in apps] == [(1, "pending", 1, True), (2, "pending", 1, False)]
     assert [tuple(c) for c in changes] == [("application", 1, "assess", "pending", "pending", "符合"),
                                            ("application", 2, "assess", "pending", "pending", "不符合")]
+
+
+def test_batches_give_sets_of_rows_their_own_constants_and_share_one_log(bare):
+    _apps(bare, 4, status="recommended")
+    with bare.begin() as connection:
+        done = apply(connection, "application", "forward", actor=SYSTEM, at=AT, values={"level": "municipal", "score": None},
+                     batches=[([1, 3], {"review_jurisdiction_code": "130100"}), ([2], {"review_jurisdiction_code": "130600"})])
+        assert done.ids == [1, 2, 3]
+        apps = connection.execute(select(Application.id, Application.level, Application.review_jurisdiction_code, Application.status)
+                                  .order_by(Application.id)).all()
+        logs = connection.execute(select(Transition.application_id, Transition.from_level, Transition.to_level)
+                                  .order_by(Transition.application_id)).all()
+    assert [tuple(a) for a in apps] == [(1, "municipal", "130100", "pending"), (2, "municipal", "130600", "pending"),
+                                        (3, "municipal", "130100", "pending"), (4, "county", "130102", "recommended")]
+    assert [tuple(t) for t in logs] == [(i, "county", "municipal") for i in (1, 2, 3)]
+    with pytest.raises(ValueError):
+        with bare.begin() as connection:
+            apply(connection, "application", "forward", actor=SYSTEM, at=AT, batches=[([4], {"level": "municipal"})])
+
+
+def test_per_row_values_without_per_row_reasons_are_read_back_into_the_log(bare):
+    _apps(bare, 2)
+    with bare.begin() as connection:
+        apply(connection, "application", "recommend", [1, 2], actor=REVIEWER, at=AT, reason="同意",
+              row_values={1: {"score": Decimal("91")}, 2: {"score": Decimal("60.5")}})
+        logs = connection.execute(select(Transition.application_id, Transition.score, Transition.reason, Transition.from_status)
+                                  .order_by(Transition.application_id)).all()
+    assert [tuple(t) for t in logs] == [(1, Decimal("91"), "同意", "pending"), (2, Decimal("60.5"), "同意", "pending")]
