@@ -69,7 +69,6 @@ def eligibility_verdicts(session: Session, application_id: int) -> list[dict[str
 
 def open_notices(session: Session, scope: Actor) -> list[dict[str, Any]]:
     """公示 open now that were published inside the subtree or list an application inside it."""
-    publisher = select(Jurisdiction.code).where(scope.path_clause(Jurisdiction.path))
     lists_ours = exists(
         select(NoticeEntry.id)
         .join(Application, Application.id == NoticeEntry.application_id)
@@ -79,7 +78,7 @@ def open_notices(session: Session, scope: Actor) -> list[dict[str, Any]]:
     stmt = (
         select(Notice.id, Notice.title, Notice.call_id, Notice.opens_at, Notice.closes_at, Notice.length, Notice.unit,
                Notice.jurisdiction_code)
-        .where(Notice.status == NoticeStatus.open, or_(Notice.jurisdiction_code.in_(publisher), lists_ours))
+        .where(Notice.status == NoticeStatus.open, or_(Notice.jurisdiction_code.in_(scope.codes()), lists_ours))
         .order_by(Notice.closes_at, Notice.id)
     )
     return [dict(r) for r in session.execute(stmt).mappings()]
