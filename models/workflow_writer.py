@@ -1,13 +1,14 @@
 """The workflow writer: applies one declared action (models/workflow.py) to a set of rows, set-wise.
 
-For each chunk of ids, one guarded statement pair: the log rows (``transition`` for applications,
-``state_change`` for the other logged machines) as one INSERT … SELECT that writes nothing unless
-every row of the chunk may take the action (status among the action's sources, plus the caller's
-guard such as the version read), then one UPDATE with the same guard. Per-row values (a score, a
-reason per row) read the rows first and run the update and the log as executemany. A refused move — an undeclared action, a
-role the action does not admit, a row in another status — raises before anything of the chunk is
-written; a refusal in a later chunk leaves the earlier ones to the caller's transaction to roll
-back (every caller runs in one). The result says which rows changed, so callers need not re-read.
+Per chunk of ids: the log rows (``transition`` for application moves, ``state_change`` otherwise) as
+one INSERT … SELECT that writes nothing unless every row may take the action (status among the
+action's sources, plus the caller's guard such as the version read), then one UPDATE with the same
+guard (one per batch when batches of rows get their own constants). Per-row values are written just
+before and read back by the log; per-row reasons read the rows first and write update and log as
+executemany. A refused move — an undeclared action, a role the action does not admit, a row in
+another status — raises before anything of the chunk is written; a refusal in a later chunk leaves
+the earlier ones to the caller's transaction to roll back (every caller runs in one). The result
+says which rows changed, so callers need not re-read.
 
 Usage (inside the caller's transaction)::
 
