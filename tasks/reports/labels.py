@@ -3,38 +3,11 @@
 from __future__ import annotations
 
 from models.enums import ApplicationStatus
+from models.workflow import APPLICATION
 
-STATUS_LABELS = {
-    ApplicationStatus.pending: "待审核",
-    ApplicationStatus.returned: "退回修改",
-    ApplicationStatus.recommended: "同意推荐",
-    ApplicationStatus.rejected: "不予推荐",
-    ApplicationStatus.withdrawn: "已撤回",
-    ApplicationStatus.quota_cut: "超出名额",
-    ApplicationStatus.lapsed: "视同未申报",
-    ApplicationStatus.on_notice: "公示中",
-    ApplicationStatus.on_hold: "异议调查中",
-    ApplicationStatus.removed: "移出名单",
-    ApplicationStatus.recognised: "已认定",
-}
-
-ACTION_LABELS = {
-    "submit": "提交申报",
-    "recommend": "同意推荐",
-    "return": "退回修改",
-    "reject": "不予推荐",
-    "resubmit": "重新提交",
-    "withdraw": "撤回申报",
-    "forward": "报送上级",
-    "escalate": "逾期报送上级",
-    "lapse": "视同未申报",
-    "quota_cut": "超出名额",
-    "notice-open": "列入公示",
-    "objection": "收到异议",
-    "objection-upheld": "异议成立，移出名单",
-    "objection-rejected": "异议不成立，恢复公示",
-    "recognise": "公示期满，予以认定",
-}
+# Both read from the workflow table (models/workflow.py), the one place statuses and actions are named.
+STATUS_LABELS = {ApplicationStatus(status): label for status, label in APPLICATION.statuses.items()}
+ACTION_LABELS = {name: action.label for name, action in APPLICATION.actions.items()}
 
 
 def status_label(status: str) -> str:
