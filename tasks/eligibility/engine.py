@@ -195,8 +195,9 @@ def _replace_verdicts(connection: Connection, call_id: str, application_ids: Opt
         finally:
             cursor.close()
     else:
-        connection.execute(table.insert(), [dict(zip(VERDICT_COLUMNS, row[:6] + (json.loads(row[6]) if isinstance(row[6], str) else row[6], row[7])))
-                                            for row in rows])
+        connection.execute(table.insert(), [
+            dict(zip(VERDICT_COLUMNS, row[:6] + (json.loads(row[6]) if isinstance(row[6], str) else row[6], row[7])))
+            for row in rows])
 
 
 ABSENT = object()
