@@ -18,7 +18,7 @@ from models.jurisdiction import Jurisdiction
 from models.programme import Programme
 from models.recognition import Recognition
 from models.workflow import RECOGNITION
-from models.workflow_writer import SystemActor, create
+from models.workflow_writer import SystemActor, initial, record_created
 from tasks.funding.plan_checks import LITTLE_GIANT_TIER
 from tasks.insert_once import insert_new
 from tasks.people.scope import subtree_clause
@@ -68,9 +68,11 @@ def create_key_enterprises(connection: Connection, province_code: str, count: in
     ids = dict(connection.execute(select(Enterprise.uscc, Enterprise.id).where(Enterprise.uscc.in_([s["uscc"] for s in specs]))).all())
     titles = {f"LG-{s['uscc']}": s for s in specs}
     held = set(connection.execute(select(Recognition.certificate_no).where(Recognition.certificate_no.in_(list(titles)))).scalars())
-    create(connection, RECOGNITION, "issue", [
+    insert_new(connection, Recognition.__table__, [
         {"certificate_no": number, "enterprise_id": ids[s["uscc"]], "programme_id": programme_id,
          "tier": LITTLE_GIANT_TIER, "jurisdiction_code": "000000", "valid_from": valid_from, "valid_to": valid_to,
-         "created_at": now} for number, s in titles.items() if number not in held], actor=SystemActor("000000"), at=now,
-        reason="演示数据：已认定的“小巨人”企业")
+         **initial(RECOGNITION, "issue"), "created_at": now} for number, s in titles.items()], ["certificate_no"])
+    issued = connection.execute(select(Recognition.id).where(Recognition.certificate_no.in_([n for n in titles if n not in held])))
+    record_created(connection, RECOGNITION, "issue", issued.scalars().all(), actor=SystemActor("000000"), at=now,
+                   reason="演示数据：已认定的“小巨人”企业")
     return [{"id": ids[s["uscc"]], "uscc": s["uscc"], "name": s["name"]} for s in specs]

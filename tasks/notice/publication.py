@@ -30,7 +30,7 @@ from models.profile import NoticeRule
 from models.programme import Call
 from models.review import LevelWindow
 from models.workflow import NOTICE, NOTICE_ENTRY
-from models.workflow_writer import SystemActor, apply, create
+from models.workflow_writer import SystemActor, apply, create, initial, record_created
 from tasks.people.actors import Actor, bureau_actor
 from tasks.recognition.titles import issue_recognitions
 from tasks.reference.calls import call_context, get_profile, open_calls
@@ -125,10 +125,11 @@ def _open_one(connection, call, rule, code, rows, closes_at, actor, now) -> int:
         round=round_no, title=title, opens_at=now, closes_at=closes_at, length=rule.length, unit=rule.unit,
         opening_day_counts=rule.opening_day_counts, opened_by=actor.username, cite=rule.cite, created_at=now,
     )], actor=actor, at=now, reason=title)
-    create(connection, NOTICE_ENTRY, "list",
-           [{"notice_id": notice_id, "application_id": row.id, "enterprise_id": row.enterprise_id, "position": i,
-             "updated_at": now} for i, row in enumerate(rows, start=1)],
-           actor=actor, at=now, step_key=f"notice:{notice_id}:open")
+    connection.execute(NoticeEntry.__table__.insert(),   # one executemany; the entries are then logged in one INSERT … SELECT
+                       [{"notice_id": notice_id, "application_id": row.id, "enterprise_id": row.enterprise_id, "position": i,
+                         **initial(NOTICE_ENTRY, "list"), "updated_at": now} for i, row in enumerate(rows, start=1)])
+    entries = connection.execute(select(NoticeEntry.id).where(NoticeEntry.notice_id == notice_id)).scalars().all()
+    record_created(connection, NOTICE_ENTRY, "list", entries, actor=actor, at=now, step_key=f"notice:{notice_id}:open")
     move_applications(connection, [row.id for row in rows], ApplicationStatus.recommended, ApplicationStatus.on_notice,
                       action="notice-open", actor=actor, at=now, step_key=f"notice:{notice_id}:open",
                       reason=f"{title}，公示至 {local(closes_at):%Y-%m-%d %H:%M}")

@@ -30,11 +30,12 @@ from models.programme import Call
 from models.recognition import Recognition, RecognitionStatus
 from models.rereview import ReReviewCase, ReReviewOutcome
 from models.workflow import REREVIEW
-from models.workflow_writer import SystemActor, apply, create
+from models.workflow_writer import SystemActor, apply, initial, record_created
 from tasks.people.actors import bureau_actor
 from tasks.recognition.titles import rereview_key, revoke_recognitions
 from tasks.reference.calls import get_profile, open_call
 from tasks.reminders.deadlines import close_deadlines, register_deadlines
+from tasks.review.moves import chunks
 
 ENDED_WITHOUT_RECOGNITION = {
     ApplicationStatus.rejected: "不予推荐",
@@ -72,9 +73,14 @@ def open_rereview(connection: Connection, programme_id: str, year: int, closes_a
     members = cohort(connection, programme_id, year)
     call = open_call(connection, programme_id, year, kind="re_review", opens_at=now, closes_at=closes_at, now=now)
     if members:
-        create(connection, REREVIEW, "open", [
+        connection.execute(ReReviewCase.__table__.insert(), [
             {"recognition_id": m.id, "call_id": call.id, "application_id": None, "enterprise_id": m.enterprise_id,
-             "created_at": now} for m in members], actor=actor, at=now, step_key=f"rereview:{call.id}:open")
+             **initial(REREVIEW, "open"), "created_at": now} for m in members])
+        opened = []
+        for ids in chunks([m.id for m in members]):
+            opened += connection.execute(select(ReReviewCase.id).where(
+                ReReviewCase.call_id == call.id, ReReviewCase.recognition_id.in_(ids))).scalars().all()
+        record_created(connection, REREVIEW, "open", opened, actor=actor, at=now, step_key=f"rereview:{call.id}:open")
         register_deadlines(connection, [{
             "key": rereview_key(m.id, year), "kind": "re_review", "due_at": call.closes_at,
             "title": f"{m.name}须于{local(call.closes_at):%Y年%m月%d日 %H:%M}前申请复核（证书 {m.certificate_no}）",

@@ -24,7 +24,7 @@ from models.programme import Call
 from models.recognition import Recognition, RecognitionStatus
 from models.rereview import ReReviewCase
 from models.workflow import RECOGNITION, REREVIEW
-from models.workflow_writer import Actor, SystemActor, apply, create
+from models.workflow_writer import Actor, SystemActor, apply, initial, record_created
 from tasks.people.actors import bureau_actor
 from tasks.reference.calls import get_profile
 from tasks.reminders.deadlines import close_deadlines, register_deadlines
@@ -101,10 +101,12 @@ def _insert(connection: Connection, notice, profile: Profile, listed: list, rene
             "valid_from": valid_from, "valid_to": add_years(valid_from, profile.validity.years) - timedelta(days=1),
             "re_review_due": add_years(valid_from, re_review.every_years) - timedelta(days=1) if re_review else None,
             "notice_id": notice.id, "renews_id": renewal.recognition_id if renewal else None, "created_at": now,
+            **initial(RECOGNITION, "issue"),
         })
-    create(connection, RECOGNITION, "issue", rows, actor=SystemActor(notice.jurisdiction_code), at=now,
-           step_key=f"notice:{notice.id}:close")
+    connection.execute(Recognition.__table__.insert(), rows)   # one executemany, logged below in one INSERT … SELECT
     issued = _by_ids(connection, Recognition.application_id, [app_id for app_id, _ in listed])
+    record_created(connection, RECOGNITION, "issue", [row.id for row in issued], actor=SystemActor(notice.jurisdiction_code),
+                   at=now, step_key=f"notice:{notice.id}:close")
     if re_review:
         _register_rereview_due(connection, profile, issued)
     return issued
