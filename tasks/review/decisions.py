@@ -184,7 +184,8 @@ def _scoring_by_application(connection: Connection, ids: list[int]) -> dict[int,
     for chunk in chunks(ids, 5000):
         programmes.update(connection.execute(select(Application.id, Call.programme_id).join(Call, Call.id == Application.call_id)
                                              .where(Application.id.in_(chunk))).all())
-    return {app_id: get_profile(programme_id).scoring for app_id, programme_id in programmes.items()}
+    scoring = {programme_id: get_profile(programme_id).scoring for programme_id in set(programmes.values())}
+    return {app_id: scoring[programme_id] for app_id, programme_id in programmes.items()}
 
 
 def _check_score(score: Optional[Decimal], ref: str, scoring: Optional[Scoring]) -> Optional[Decimal]:
