@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Iterable, Optional
+from typing import Any, Iterable, Optional, Protocol
 
 from models.application import Application
 from models.deadline import Deadline, DeadlineState
@@ -305,3 +305,33 @@ def edges(selected: Optional[Machine] = None) -> list[Move]:
             for source in sorted(a.sources, key=list(m.statuses).index) if a.sources else [None]:
                 out.append(Move(m.name, a.name, a.label, source, a.leads_to(source) if source else a.target, roles))
     return out
+
+
+class Actor(Protocol):
+    """Who acts: a username, a role, the jurisdiction acted for (tasks' Actor and Who both fit)."""
+
+    username: str
+    role: Any
+    jurisdiction_code: Optional[str]
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    """A pipeline step acting on its own (``system``), for a jurisdiction or for none."""
+
+    jurisdiction_code: Optional[str] = None
+    username: str = "system"
+    role: Role = Role.system
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What an ``apply`` changed: the ids (sorted) of the rows that took the action."""
+
+    machine: str
+    action: str
+    ids: list[int]
+
+    @property
+    def count(self) -> int:
+        return len(self.ids)

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Callable, Iterable, Mapping, Optional, Protocol, Sequence, Union
+from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union
 
 from sqlalchemy import and_, bindparam, func, literal, select
 from sqlalchemy.engine import Connection
@@ -29,42 +29,12 @@ from models.enums import Role
 from models.errors import Forbidden, IllegalMove, NotFound
 from models.state_change import StateChange
 from models.transition import Transition
-from models.workflow import Action, Machine, get_machine
+from models.workflow import Action, Actor, Applied, Machine, SystemActor, get_machine
 
 GROUP = 5000          # ids per IN (…): well under the parameter limits of SQLite and PostgreSQL
 SHOWN = 5             # rows named in a refusal
 
 Conflict = Union[str, Callable[[int], str], None]
-
-
-class Actor(Protocol):
-    """Who acts: a username, a role, the jurisdiction acted for (tasks' Actor and Who both fit)."""
-
-    username: str
-    role: Any
-    jurisdiction_code: Optional[str]
-
-
-@dataclass(frozen=True)
-class SystemActor:
-    """A pipeline step acting on its own (``system``), for a jurisdiction or for none."""
-
-    jurisdiction_code: Optional[str] = None
-    username: str = "system"
-    role: Role = Role.system
-
-
-@dataclass(frozen=True)
-class Applied:
-    """What an ``apply`` changed: the ids (sorted) of the rows that took the action."""
-
-    machine: str
-    action: str
-    ids: list[int]
-
-    @property
-    def count(self) -> int:
-        return len(self.ids)
 
 
 def initial(machine: Union[str, Machine], action: str) -> dict:
