@@ -45,7 +45,8 @@ def reminder_sweep(send: bool = True) -> dict:
         logger.info("%s 不是法定工作日：不发送提醒", today)
         return {"today": today.isoformat(), "skipped": "non-working day"}
     result = queue_due_reminders()
-    logger.info("提醒：%s 项到期，新增提醒 %s 条，入队邮件 %s 封", result["deadlines"], result["reminders"], result["mails"])
+    logger.info("提醒：%s 项到期，新增提醒 %s 条，入队邮件 %s 封，转为已逾期 %s 项",
+                result["deadlines"], result["reminders"], result["mails"], result["missed"])
     if send:
         result["send"] = deliver_outbox()
     return result

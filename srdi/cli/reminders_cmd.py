@@ -14,7 +14,7 @@ def _print(result: dict) -> None:
         typer.echo(result["skipped"])
         return
     typer.echo(f"{result['today']}：到期事项 {result['deadlines']} 项，新增提醒 {result['reminders']} 条，"
-               f"入队邮件 {result['mails']} 封，取消 {result['cancelled']} 封")
+               f"入队邮件 {result['mails']} 封，取消 {result['cancelled']} 封，逾期超过督办期转为已逾期 {result['missed']} 项")
     for key in result["without_recipient"]:
         typer.echo(f"  无收件人（请为责任单位登记邮箱）：{key}")
     for error in result["errors"]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
@@ -65,8 +65,12 @@ def close_deadlines(connection: Connection, keys: list[str], state: DeadlineStat
                      values={"closed_at": at}).count for chunk in chunks(keys))
 
 
-def mark_missed(connection: Connection, now: datetime | None = None) -> int:
-    """Every open deadline whose time has passed becomes missed (set-based)."""
+def mark_missed(connection: Connection, now: datetime | None = None, grace: timedelta = timedelta(0)) -> int:
+    """Every open deadline due before ``now − grace`` becomes missed (已逾期, set-based).
+
+    The daily sweep passes its escalation look-back as ``grace``: until then an overdue item stays
+    open, so it is still escalated, listed as overdue and can be met late by the step that owns it.
+    """
     now = now or clock.now()
-    return apply(connection, DEADLINE, "miss", where=Deadline.due_at < now, actor=SystemActor(), at=now,
+    return apply(connection, DEADLINE, "miss", where=Deadline.due_at < now - grace, actor=SystemActor(), at=now,
                  values={"closed_at": now}).count

@@ -13,6 +13,9 @@ Stages for an open deadline due on day D, with k = working days in (today, D]:
 * k = 0: ``due-day`` — today is D, or the last working day before a D that is not one;
 * past due (or marked missed) within ``ESCALATION_LOOKBACK``: ``overdue-escalation`` to the
   bureau one level up.
+
+An open deadline overdue by more than ``ESCALATION_LOOKBACK`` is one the sweep has finished with:
+it is marked missed (已逾期) in the same transaction and counted in the summary.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from notifications.config import SmtpConfig
 from notifications.ics import deadline_ics
 from notifications.outbox import cancel_mails, insert_new, queue_mails
 from notifications.render import RECIPIENT, personalise, render_mail
+from tasks.reminders.deadlines import mark_missed
 
 ESCALATION_LOOKBACK = timedelta(days=30)
 DEFAULT_POLICY = ReminderPolicy()
@@ -56,6 +60,7 @@ class SweepResult:
     reminders: int = 0
     mails: int = 0
     cancelled: int = 0
+    missed: int = 0
     without_recipient: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
 
@@ -211,7 +216,8 @@ def _plan_deadlines(connection: Connection, now: datetime, calendar: StatutoryCa
 
 def plan_and_queue(connection: Connection, now: datetime | None = None, calendar: StatutoryCalendar | None = None,
                    policies: dict[str, ReminderPolicy] | None = None, config: SmtpConfig | None = None) -> SweepResult:
-    """Plan today's reminders for every due deadline and queue their mails (one transaction)."""
+    """Plan today's reminders for every due deadline and queue their mails, and mark missed the open
+    deadlines past the escalation look-back (one transaction)."""
     now = now or clock.now()
     calendar = calendar or statutory_calendar()
     today = local(now).date()
@@ -250,6 +256,7 @@ def plan_and_queue(connection: Connection, now: datetime | None = None, calendar
     result.mails = queue_mails(connection, mails, config.domain, now)
     _link_mails(connection, today)
     result.cancelled = cancel_obsolete(connection)
+    result.missed = mark_missed(connection, now, grace=ESCALATION_LOOKBACK)
     return result
 
 

@@ -53,3 +53,27 @@ def test_scheduler_jobs_lists_next_fire_times_in_beijing_time(engine, monkeypatc
     assert sweep_at.utcoffset().total_seconds() == 8 * 3600 and sweep_at.strftime("%H:%M") == "09:00"
     again = json.loads(runner.invoke(app, ["scheduler", "jobs", "--json"]).output)
     assert again == json.loads(result.output)                 # listing again changes no schedule
+
+
+def test_the_sweep_marks_missed_what_it_no_longer_escalates(people, clock, smtp_env):
+    from sqlalchemy import select
+
+    from models.deadline import Deadline, DeadlineState
+    from tasks.reminders.deadlines import close_deadlines
+
+    spec = {"kind": "level_decision", "title": "长安区县级审核推荐", "jurisdiction_code": "130102"}
+    with people.begin() as c:
+        register_deadlines(c, [{**spec, "key": "stale", "due_at": datetime(2025, 9, 5, 17, 30, tzinfo=SHANGHAI)},
+                               {**spec, "key": "done", "due_at": datetime(2025, 9, 5, 17, 30, tzinfo=SHANGHAI)},
+                               {**spec, "key": "late", "due_at": datetime(2025, 10, 14, 17, 30, tzinfo=SHANGHAI)}])
+        close_deadlines(c, ["done"])
+    clock.set(datetime(2025, 10, 20, 9, 0, tzinfo=SHANGHAI))                 # a Monday
+    result = runner.invoke(app, ["reminders", "sweep", "--no-send", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["missed"] == 1 and summary["deadlines"] == 1 and summary["mails"] == 2   # "late" is still escalated
+    with people.connect() as c:
+        states = dict(c.execute(select(Deadline.key, Deadline.state)).all())
+    assert states == {"stale": DeadlineState.missed, "done": DeadlineState.met, "late": DeadlineState.open}
+    again = runner.invoke(app, ["reminders", "sweep", "--no-send"])
+    assert again.exit_code == 0 and "转为已逾期 0 项" in again.output
