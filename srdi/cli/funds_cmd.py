@@ -210,3 +210,55 @@ def adjust(province: str = PROVINCE, tranche: int = typer.Option(..., "--tranche
         payment_id = find_payment(connection, province, tranche, uscc, batch)
         record_adjustment(connection, payment_id, kind_value, amount, reason_value, decided_by=actor, legal_basis=legal_basis)
     typer.echo(f"已登记{kind_value.label} {amount} 万元")
+
+
+def _require_provinces(connection, codes: list[str]) -> None:
+    """Every code names a province (省级行政区划), or one line saying which do not."""
+    from sqlalchemy import select
+
+    from models.enums import JurisdictionLevel
+    from models.errors import NotFound
+    from models.jurisdiction import Jurisdiction
+
+    known = set(connection.execute(select(Jurisdiction.code).where(
+        Jurisdiction.code.in_(codes), Jurisdiction.level == JurisdictionLevel.province)).scalars())
+    unknown = [code for code in dict.fromkeys(codes) if code not in known]
+    if unknown:
+        raise NotFound(f"省级行政区划代码 {'、'.join(unknown)} 不存在（如 110000 北京市）")
+
+
+@app.command("work-arrangement")
+def work_arrangement(province: str = PROVINCE, year: int = typer.Option(..., "--year", min=2000, help="年度，如 2021"),
+                     amount: Decimal = typer.Option(..., "--amount", help="申请公共服务体系奖补资金数额（万元）"),
+                     sealed: bool = typer.Option(..., "--sealed/--unsealed", help="函件是否加盖公章"),
+                     letter_ref: Optional[str] = typer.Option(None, "--letter-ref", help="函报文号"),
+                     profile_id: str = typer.Option("key-little-giant-funding", "--programme"),
+                     at: Optional[str] = AT, as_json: bool = JSON_OPTION) -> None:
+    """Record a province's 工作安排 函报; after the year's cut-off it is recorded as 逾期，视同不申请."""
+    from tasks.funding.plan import submit_work_arrangement
+    from tasks.funding.rules import funding_profile
+
+    profile = funding_profile(profile_id)
+    with get_engine().begin() as connection:
+        _require_provinces(connection, [province])
+        recorded = submit_work_arrangement(connection, province, year, submitted_at=_when(at) or clock.now(), sealed=sealed,
+                                           requested_amount_wan=amount, letter_ref=letter_ref, profile=profile)
+    emit({"id": recorded.id, "province": province, "year": year, "status": recorded.status.value, "note": recorded.note}, as_json,
+         lambda _: typer.echo(recorded.note or f"已登记 {province} {year} 年工作安排（申请 {amount} 万元）"))
+
+
+@app.command("work-arrangement-deem")
+def work_arrangement_deem(year: int = typer.Option(..., "--year", min=2000, help="年度，如 2021"),
+                          provinces: list[str] = typer.Option(..., "--province", help="应报送的省级行政区划代码（可多次给出）"),
+                          profile_id: str = typer.Option("key-little-giant-funding", "--programme"),
+                          at: Optional[str] = AT, as_json: bool = JSON_OPTION) -> None:
+    """After the cut-off, record every listed province without a 工作安排 as 逾期未报送，视同不申请."""
+    from tasks.funding.plan import deem_unsubmitted_work_arrangements
+    from tasks.funding.rules import funding_profile
+
+    profile = funding_profile(profile_id)
+    with get_engine().begin() as connection:
+        _require_provinces(connection, provinces)
+        deemed = deem_unsubmitted_work_arrangements(connection, year, provinces, profile=profile, now=_when(at))
+    emit({"year": year, "deemed": deemed}, as_json,
+         lambda _: typer.echo(f"{year} 年工作安排：{deemed} 个省份逾期未报送，视同不申请公共服务体系奖补资金"))
