@@ -5,7 +5,8 @@ names (places); reading rows into the one typed ``IntakeRecord`` (workbook_rows,
 record), the one ``Problem`` every check reports (problem), the checks against the call and the
 database (admission), the one validator that runs each check once (validator); the set-based writer
 of enterprises, yearly figures, applications and their 'submit' (applications); the workbook import
-with its error workbook (workbook_import, error_workbook) and the blank template (template).
+with its error workbook (workbook_import, error_workbook), the blank template (template) and a 名单 of
+credit codes read from a file (code_list).
 
 Imports point one way: problem, record ← admission, workbook_rows ← mapping_rows ← validator ←
 applications ← workbook_import.

@@ -3,7 +3,7 @@
 1. ``open_rereview`` opens a re-review call (kind ``re_review``: it runs the profile's
    ``validity.re_review.route``) and one case per active recognition due that year, and moves each
    case's deadline to the call's closing time.
-2. The enterprise applies (``apply_rereview``) through the ordinary intake (create_applications);
+2. The enterprise applies (``apply_rereview``, `srdi rereview apply`) through the ordinary intake (create_applications);
    its application climbs the re-review route, goes on 公示 and, if recognised, renews the title
    (tasks/recognition/titles.py).
 3. ``settle_rereviews`` (a due step) revokes the title of every case that did not apply by the
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from datetime import date, datetime
-from typing import Optional
+from typing import Iterable, Optional
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.engine import Connection
@@ -98,12 +98,19 @@ def _rereview_call(connection: Connection, call_id: str):
     return call
 
 
-def rereview_record(connection: Connection, enterprise_id: int, **extra) -> dict:
-    """An intake record for a cohort enterprise built from its stored details (extra: financials, facts…)."""
-    row = connection.execute(select(Enterprise).where(Enterprise.id == enterprise_id)).first()
-    return {"uscc": row.uscc, "name": row.name, "size": row.size, "industry_code": row.industry_code,
-            "jurisdiction_code": row.jurisdiction_code, "registered_on": row.registered_on,
-            "listed_board": row.listed_board, **extra}
+def rereview_records(connection: Connection, usccs: Iterable[str]) -> list[dict]:
+    """Intake records for cohort enterprises built from their stored details (one query).
+
+    A code srdi does not know stays a bare ``{"uscc": …}`` so that ``apply_rereview`` names it.
+    """
+    codes = list(dict.fromkeys(usccs))
+    e = Enterprise.__table__.c
+    known: dict[str, dict] = {}
+    for chunk in chunks(codes):
+        known.update({row.uscc: dict(row._mapping) for row in connection.execute(
+            select(e.uscc, e.name, e.size, e.industry_code, e.jurisdiction_code, e.registered_on, e.listed_board)
+            .where(e.uscc.in_(chunk)))})
+    return [known.get(code, {"uscc": code}) for code in codes]
 
 
 def apply_rereview(connection: Connection, call_id: str, records: list[dict], actor: str,

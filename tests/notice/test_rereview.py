@@ -5,13 +5,13 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from models import Application, Deadline, Recognition
+from models import Application, Deadline, Enterprise, Recognition
 from models.deadline import DeadlineState
 from models.errors import Forbidden, RuleViolation
 from models.recognition import RecognitionStatus
 from models.rereview import ReReviewCase, ReReviewOutcome
 from tasks.notice.publication import close_due_notices, open_due_notices
-from tasks.recognition.rereview import apply_rereview, open_rereview, rereview_record, settle_rereviews
+from tasks.recognition.rereview import apply_rereview, open_rereview, rereview_records, settle_rereviews
 from tasks.recognition.titles import active_recognitions, expire_recognitions
 
 from .conftest import BEIJING, HEBEI, beijing, dump, legacy_recognition, through_pipeline
@@ -31,9 +31,9 @@ def hebei_cohort(engine):
 
 def apply_for(engine, clock, numbers_applying, reject=()):
     def apply(c, call_id):
-        ids = c.execute(select(Recognition.enterprise_id).where(Recognition.certificate_no.in_(
-            [f"OLD-{HEBEI}-{n:05d}" for n in numbers_applying]))).scalars().all()
-        apply_rereview(c, call_id, [rereview_record(c, i) for i in ids], "system", clock.now())
+        usccs = c.execute(select(Enterprise.uscc).join(Recognition, Recognition.enterprise_id == Enterprise.id).where(
+            Recognition.certificate_no.in_([f"OLD-{HEBEI}-{n:05d}" for n in numbers_applying]))).scalars().all()
+        apply_rereview(c, call_id, rereview_records(c, usccs), "system", clock.now())
     return through_pipeline(engine, clock, HEBEI, 2026, [], kind="re_review", apply=apply, reject=reject)
 
 
@@ -108,8 +108,8 @@ def test_no_application_after_the_apply_by_deadline(engine, clock, users):
         open_rereview(c, HEBEI, 2026, APPLY_BY, username="hb-clerk")
     clock.set(APPLY_BY + timedelta(minutes=1))
     with engine.begin() as c, pytest.raises(RuleViolation, match="截止申报"):
-        enterprise = c.execute(select(Recognition.enterprise_id)).scalars().first()
-        apply_rereview(c, "hebei-provincial-srdi-2026-rereview", [rereview_record(c, enterprise)], "system")
+        enterprise = c.execute(select(Enterprise.uscc).join(Recognition, Recognition.enterprise_id == Enterprise.id)).scalars().first()
+        apply_rereview(c, "hebei-provincial-srdi-2026-rereview", rereview_records(c, [enterprise]), "system")
 
 
 def test_a_yearly_review_within_the_validity_moves_the_next_review_and_absence_does_not_revoke(engine, clock, users):
@@ -120,8 +120,9 @@ def test_a_yearly_review_within_the_validity_moves_the_next_review_and_absence_d
         open_rereview(c, BEIJING, 2026, APPLY_BY, username="bj-clerk")
 
     def apply(c, call_id):
-        enterprise = c.execute(select(Recognition.enterprise_id).where(Recognition.id == kept)).scalar_one()
-        apply_rereview(c, call_id, [rereview_record(c, enterprise)], "system", clock.now())
+        enterprise = c.execute(select(Enterprise.uscc).join(Recognition, Recognition.enterprise_id == Enterprise.id)
+                               .where(Recognition.id == kept)).scalar_one()
+        apply_rereview(c, call_id, rereview_records(c, [enterprise]), "system", clock.now())
 
     through_pipeline(engine, clock, BEIJING, 2026, [], kind="re_review", apply=apply)
     with engine.begin() as c:
