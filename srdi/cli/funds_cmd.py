@@ -5,7 +5,6 @@ The commands call the same domain functions the Prefect flow runs (flows/funds.p
 
 from __future__ import annotations
 
-import csv
 from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
@@ -13,28 +12,16 @@ from typing import Optional
 
 import typer
 
-from models.clock import clock, local, parse_instant
+from models.clock import clock, local
 from models.db import get_engine
-from models.errors import RuleViolation
 from models.funding_plan import OpinionStage, VersionKind
+from srdi.cli.funds_options import AT, BATCH, PROVINCE, read_csv, require_provinces, when
 from srdi.cli.output import JSON_OPTION, emit, one_of, table
 
 app = typer.Typer(help="资金：实施方案、绩效考核与分年度拨付（重点“小巨人”）", no_args_is_help=True)
 
-PROVINCE = typer.Option(..., "--province", help="省级行政区划代码，如 110000")
-BATCH = typer.Option(None, "--batch", help="批次；该省只有一个实施方案时可省略")
-AT = typer.Option(None, "--at", help="时间 YYYY-MM-DD[THH:MM]（北京时间）；默认现在")
 DEADLINE_STATES = {"open": "未到期", "met": "按期", "missed": "逾期", "cancelled": "取消"}
 PLAN_COLUMNS = ("item_type", "uscc", "name", "platform_category", "amount_wan")
-
-
-def _when(text: Optional[str]) -> Optional[datetime]:
-    if text is None:
-        return None
-    try:
-        return parse_instant(text)
-    except ValueError:
-        raise typer.BadParameter(f"时间应为 YYYY-MM-DD 或 YYYY-MM-DDTHH:MM，实际为 {text!r}") from None
 
 
 def _shown(dt: Optional[datetime]) -> str:
@@ -43,12 +30,7 @@ def _shown(dt: Optional[datetime]) -> str:
 
 def _read_rows(path: Path) -> list[dict]:
     """A 名单 as CSV (UTF-8, header item_type,uscc,name,platform_category,amount_wan)."""
-    with path.open(encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        missing = [c for c in ("item_type", "uscc", "amount_wan") if c not in (reader.fieldnames or [])]
-        if missing:
-            raise RuleViolation(f"{path}: 缺少列 {'、'.join(missing)}（应有列 {','.join(PLAN_COLUMNS)}）")
-        return [{k: (v.strip() if isinstance(v, str) and v.strip() else None) for k, v in row.items()} for row in reader]
+    return read_csv(path, ("item_type", "uscc", "amount_wan"), PLAN_COLUMNS)
 
 
 @app.command("run")
@@ -72,7 +54,7 @@ def run(province: str = PROVINCE, tranche: int = typer.Option(..., "--tranche", 
     else:
         from tasks.funding.disbursement import run_disbursement
 
-        result = run_disbursement(get_engine(), province, tranche, batch=batch, received_at=_when(received), doc_no=doc_no,
+        result = run_disbursement(get_engine(), province, tranche, batch=batch, received_at=when(received), doc_no=doc_no,
                                   out_dir=out, actor="cli").as_dict()
 
     def render(r):
@@ -128,7 +110,7 @@ def report(province: str = PROVINCE, tranche: int = typer.Option(..., "--tranche
     from tasks.funding.payments import report_allocation_plan
 
     with get_engine().begin() as connection:
-        done = report_allocation_plan(connection, province, tranche, batch=batch, reported_at=_when(at))
+        done = report_allocation_plan(connection, province, tranche, batch=batch, reported_at=when(at))
     typer.echo("已登记分配方案上报" if done else "该笔分配方案此前已登记上报")
 
 
@@ -141,7 +123,7 @@ def review(province: str = PROVINCE, year: int = typer.Option(..., "--year", min
 
     with get_engine().begin() as connection:
         plan = find_plan(connection, province, batch)
-        summary = review_year(connection, plan.id, year, reviewed_at=_when(at))
+        summary = review_year(connection, plan.id, year, reviewed_at=when(at))
     emit({"plan_id": summary.plan_id, "year": year, "created": summary.created, "grades": summary.grades,
           "without_targets": summary.without_targets}, as_json,
          lambda _: typer.echo(f"第{year}年度考核：新增 {summary.created} 条，等次分布 {summary.grades}"
@@ -162,7 +144,7 @@ def plan_submit(province: str = PROVINCE, batch: int = typer.Option(..., "--batc
     rows = _read_rows(file)
     with get_engine().begin() as connection:
         plan_id = open_plan(connection, province, batch, profile)
-        recorded = submit_version(connection, plan_id, kind, rows, submitted_at=_when(at), actor="cli",
+        recorded = submit_version(connection, plan_id, kind, rows, submitted_at=when(at), actor="cli",
                                   document_ref=file.name, profile=profile)
     emit({"plan_id": recorded.plan_id, "version_no": recorded.version_no, "warnings": recorded.warnings}, as_json,
          lambda _: typer.echo(f"已登记{kind.label}（第{recorded.version_no}版，{len(rows)} 行）"
@@ -178,7 +160,7 @@ def opinion(province: str = PROVINCE, batch: Optional[int] = BATCH,
 
     with get_engine().begin() as connection:
         plan = find_plan(connection, province, batch)
-        record_opinion(connection, plan.id, stage, issued_at=_when(at) or clock.now(), doc_ref=doc_ref)
+        record_opinion(connection, plan.id, stage, issued_at=when(at) or clock.now(), doc_ref=doc_ref)
     typer.echo(f"已登记{stage.label}")
 
 
@@ -190,7 +172,7 @@ def approve(province: str = PROVINCE, batch: Optional[int] = BATCH,
 
     with get_engine().begin() as connection:
         plan = find_plan(connection, province, batch)
-        count = approve_plan(connection, plan.id, approved_at=_when(at) or clock.now(), doc_no=doc_no)
+        count = approve_plan(connection, plan.id, approved_at=when(at) or clock.now(), doc_no=doc_no)
     typer.echo(f"已批复：{count} 个支持对象，分年度资金已排期")
 
 
@@ -212,21 +194,6 @@ def adjust(province: str = PROVINCE, tranche: int = typer.Option(..., "--tranche
     typer.echo(f"已登记{kind_value.label} {amount} 万元")
 
 
-def _require_provinces(connection, codes: list[str]) -> None:
-    """Every code names a province (省级行政区划), or one line saying which do not."""
-    from sqlalchemy import select
-
-    from models.enums import JurisdictionLevel
-    from models.errors import NotFound
-    from models.jurisdiction import Jurisdiction
-
-    known = set(connection.execute(select(Jurisdiction.code).where(
-        Jurisdiction.code.in_(codes), Jurisdiction.level == JurisdictionLevel.province)).scalars())
-    unknown = [code for code in dict.fromkeys(codes) if code not in known]
-    if unknown:
-        raise NotFound(f"省级行政区划代码 {'、'.join(unknown)} 不存在（如 110000 北京市）")
-
-
 @app.command("work-arrangement")
 def work_arrangement(province: str = PROVINCE, year: int = typer.Option(..., "--year", min=2000, help="年度，如 2021"),
                      amount: Decimal = typer.Option(..., "--amount", help="申请公共服务体系奖补资金数额（万元）"),
@@ -240,8 +207,8 @@ def work_arrangement(province: str = PROVINCE, year: int = typer.Option(..., "--
 
     profile = funding_profile(profile_id)
     with get_engine().begin() as connection:
-        _require_provinces(connection, [province])
-        recorded = submit_work_arrangement(connection, province, year, submitted_at=_when(at) or clock.now(), sealed=sealed,
+        require_provinces(connection, [province])
+        recorded = submit_work_arrangement(connection, province, year, submitted_at=when(at) or clock.now(), sealed=sealed,
                                            requested_amount_wan=amount, letter_ref=letter_ref, profile=profile)
     emit({"id": recorded.id, "province": province, "year": year, "status": recorded.status.value, "note": recorded.note}, as_json,
          lambda _: typer.echo(recorded.note or f"已登记 {province} {year} 年工作安排（申请 {amount} 万元）"))
@@ -258,7 +225,16 @@ def work_arrangement_deem(year: int = typer.Option(..., "--year", min=2000, help
 
     profile = funding_profile(profile_id)
     with get_engine().begin() as connection:
-        _require_provinces(connection, provinces)
-        deemed = deem_unsubmitted_work_arrangements(connection, year, provinces, profile=profile, now=_when(at))
+        require_provinces(connection, provinces)
+        deemed = deem_unsubmitted_work_arrangements(connection, year, provinces, profile=profile, now=when(at))
     emit({"year": year, "deemed": deemed}, as_json,
          lambda _: typer.echo(f"{year} 年工作安排：{deemed} 个省份逾期未报送，视同不申请公共服务体系奖补资金"))
+
+
+def _merge_performance_commands() -> None:
+    from srdi.cli.funds_performance_cmd import app as performance
+
+    app.add_typer(performance)
+
+
+_merge_performance_commands()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Iterable, Literal, Optional
 
 from sqlalchemy import func, select
@@ -52,11 +52,27 @@ class Finding:
         return asdict(self)
 
 
+def _table_value(number: int, name: str, raw) -> Optional[Decimal]:
+    if raw is None:
+        return None
+    try:
+        value = Decimal(str(raw))
+    except (InvalidOperation, ValueError):
+        value = None
+    if value is None or not value.is_finite():
+        raise RuleViolation(f"第{number}行 字段 {name}：应为数值，实际为 {raw!r}")
+    return value
+
+
 def record_provincial_table(connection: Connection, province_code: str, year: int, rows: Iterable[dict]) -> int:
-    """绩效目标表 rows {indicator, segment, initial_value, target_y1, actual_y1}; new rows only."""
-    values = [{"province_code": province_code, "year": year, "indicator": r["indicator"], "segment": r.get("segment", "all"),
-               **{k: (None if r.get(k) is None else Decimal(str(r[k]))) for k in ("initial_value", "target_y1", "actual_y1")}}
-              for r in rows]
+    """绩效目标表 rows {indicator, segment, initial_value, target_y1, actual_y1}; new rows only.
+    A row without an indicator or with a value that is not a number refuses the table."""
+    values = []
+    for number, r in enumerate(rows, start=1):
+        if not str(r.get("indicator") or "").strip():
+            raise RuleViolation(f"第{number}行 字段 indicator：指标不能为空")
+        values.append({"province_code": province_code, "year": year, "indicator": r["indicator"], "segment": r.get("segment") or "all",
+                       **{k: _table_value(number, k, r.get(k)) for k in ("initial_value", "target_y1", "actual_y1")}})
     return len(insert_new(connection, ProvincialTargetValue.__table__, values, ["province_code", "year", "indicator", "segment"]))
 
 
