@@ -88,11 +88,12 @@ def _condition(m: Machine, a: Action, shape: Shape, creating: bool):
 
 
 def _all_or_nothing(m: Machine, condition, shape: Shape):
-    """``condition`` and: every listed row meets it (a non-correlated count over the same ids)."""
+    """The rows meeting ``condition``, only if every listed row does: counted by a window over the one id list."""
     if shape.per_row:
         return condition
-    count = select(func.count()).select_from(_table(m)).where(condition).correlate(None).scalar_subquery()
-    return and_(condition, count == bindparam("n"))
+    t = _table(m)
+    legal = select(t.c.id, func.count().over().label("legal")).where(condition).subquery("legal")
+    return t.c.id.in_(select(legal.c.id).where(legal.c.legal == bindparam("n")))
 
 
 def _log_statement(m: Machine, a: Action, shape: Shape, creating: bool, whole: bool):
@@ -153,10 +154,13 @@ def _before_columns(m: Machine, shape: Shape) -> list:
 
 
 @lru_cache(maxsize=64)
-def _row_update(machine: str, keys: tuple[str, ...]):
-    """Per-row values by id (executemany), written just before the guarded move of the same rows."""
-    t = _table(get_machine(machine))
-    return t.update().where(t.c.id == bindparam("k")).values({k: bindparam(f"v_{k}", type_=t.c[k].type) for k in keys})
+def _row_update(shape: Shape):
+    """Per-row values by id (executemany), written just before the move of the same rows and only on a row that
+    may take it (the move's own condition), so a refused chunk leaves them only on rows the caller's rollback discards."""
+    m = get_machine(shape.machine)
+    t = _table(m)
+    condition = _condition(m, m.action(shape.action), Shape(m.name, shape.action, True, (), shape.guard_keys, None, None), False)
+    return t.update().where(condition).values({k: bindparam(f"v_{k}", type_=t.c[k].type) for k in shape.row_keys})
 
 
 @lru_cache(maxsize=512)
@@ -274,7 +278,7 @@ def apply(connection: Connection, machine: Union[str, Machine], action: str, ids
         wanted = sorted(parts_of) if batches else sorted(set(ids or ()))
     done: list[int] = []
     for chunk in _chunks(wanted):
-        if skip_others or row_values or reasons:
+        if skip_others or per_row:
             found = {row.id: row for row in connection.execute(legal, {**params, "ids": chunk})}
             if not skip_others and len(found) != len(chunk):
                 raise _refusal(connection, m, a, chunk, conflict, False)
@@ -290,8 +294,9 @@ def apply(connection: Connection, machine: Union[str, Machine], action: str, ids
                                                                      row_values, values))
         else:
             if shape.row_keys:
-                connection.execute(_row_update(m.name, shape.row_keys), [
-                    {"k": i, **{f"v_{k}": row_values.get(i, {}).get(k, values.get(k)) for k in shape.row_keys}} for i in chunk])
+                connection.execute(_row_update(shape), [
+                    {**params, "k": i, **{f"v_{k}": row_values.get(i, {}).get(k, values.get(k)) for k in shape.row_keys}}
+                    for i in chunk])
             parts = _split(chunk, parts_of, batch_params) if batches else [(chunk, {})]
             _write(connection, m, a, chunk, conflict, log, update, {**params, "ids": chunk, "n": len(chunk)},
                    [(part, {**params, **extra, "ids": part, "n": len(part)}) for part, extra in parts])

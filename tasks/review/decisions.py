@@ -43,7 +43,7 @@ from models.review import LevelWindow
 from models.transition import Transition
 from tasks.people.actors import Actor, load_actor
 from tasks.reference.calls import call_context
-from tasks.reference.programmes import get_profile
+from tasks.reference.programmes import get_profile, load_all
 from tasks.reports.labels import action_label, status_label
 from tasks.review.decision_writes import DECIDABLE, OUTCOMES, Decided, write_decisions
 from tasks.review.moves import chunks
@@ -188,6 +188,21 @@ def _scoring_by_application(connection: Connection, ids: list[int]) -> dict[int,
     return {app_id: scoring[programme_id] for app_id, programme_id in programmes.items()}
 
 
+def _fits_every_programme(items: list[DecisionItem]) -> bool:
+    """True when every score is within every programme's range: then whose programme it is needs no lookup."""
+    ranges = {Scoring()} | {profile.scoring for profile in load_all().values()}
+    for item in items:
+        if item.score is None:
+            continue
+        try:
+            value = Decimal(str(item.score))
+        except InvalidOperation:
+            return False
+        if not value.is_finite() or not all(r.accepts(value) for r in ranges):
+            return False
+    return True
+
+
 def _check_score(score: Optional[Decimal], ref: str, scoring: Optional[Scoring]) -> Optional[Decimal]:
     if score is None:
         return None
@@ -221,7 +236,8 @@ def _decide_set(connection: Connection, who: Actor, items: list[DecisionItem], n
     if who.role != Role.reviewer or any(not isinstance(i.application, int) or i.expected_version is not None for i in items):
         return None
     scores = {}
-    scoring = _scoring_by_application(connection, [i.application for i in items if i.score is not None])
+    scored = [i.application for i in items if i.score is not None]
+    scoring = {} if _fits_every_programme(items) else _scoring_by_application(connection, scored)
     for item in items:
         if item.decision != Decision.recommend and not (item.reason or "").strip():
             return None
