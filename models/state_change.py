@@ -11,9 +11,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import DDL, Index, event
+from sqlalchemy import Index
 from sqlmodel import Field, SQLModel
 
+from models.append_only import append_only
 from models.enums import Role
 
 APPEND_ONLY_MESSAGE = "state_change log is append-only"
@@ -37,21 +38,4 @@ class StateChange(SQLModel, table=True):
     step_key: Optional[str] = Field(default=None, max_length=128, description="the pipeline step that wrote it")
 
 
-SQLITE_TRIGGERS = [
-    f"""CREATE TRIGGER IF NOT EXISTS state_change_no_update BEFORE UPDATE ON state_change
-        BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END""",
-    f"""CREATE TRIGGER IF NOT EXISTS state_change_no_delete BEFORE DELETE ON state_change
-        BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END""",
-]
-POSTGRES_TRIGGERS = [
-    f"""CREATE OR REPLACE FUNCTION state_change_append_only() RETURNS trigger AS $$
-        BEGIN RAISE EXCEPTION '{APPEND_ONLY_MESSAGE}'; END; $$ LANGUAGE plpgsql""",
-    """DROP TRIGGER IF EXISTS state_change_append_only ON state_change""",
-    """CREATE TRIGGER state_change_append_only BEFORE UPDATE OR DELETE ON state_change
-        FOR EACH ROW EXECUTE FUNCTION state_change_append_only()""",
-]
-
-for _statement in SQLITE_TRIGGERS:
-    event.listen(StateChange.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
-for _statement in POSTGRES_TRIGGERS:
-    event.listen(StateChange.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
+append_only(StateChange.__table__, APPEND_ONLY_MESSAGE)

@@ -10,9 +10,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Optional
 
-from sqlalchemy import DDL, event
 from sqlmodel import Field, SQLModel
 
+from models.append_only import append_only
 from models.enums import ApplicationStatus, ReviewLevel, Role
 
 APPEND_ONLY_MESSAGE = "transition log is append-only"
@@ -36,21 +36,4 @@ class Transition(SQLModel, table=True):
     step_key: Optional[str] = Field(default=None, max_length=128, description="the pipeline step that wrote it")
 
 
-SQLITE_TRIGGERS = [
-    f"""CREATE TRIGGER IF NOT EXISTS transition_no_update BEFORE UPDATE ON transition
-        BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END""",
-    f"""CREATE TRIGGER IF NOT EXISTS transition_no_delete BEFORE DELETE ON transition
-        BEGIN SELECT RAISE(ABORT, '{APPEND_ONLY_MESSAGE}'); END""",
-]
-POSTGRES_TRIGGERS = [
-    f"""CREATE OR REPLACE FUNCTION transition_append_only() RETURNS trigger AS $$
-        BEGIN RAISE EXCEPTION '{APPEND_ONLY_MESSAGE}'; END; $$ LANGUAGE plpgsql""",
-    """DROP TRIGGER IF EXISTS transition_append_only ON transition""",
-    """CREATE TRIGGER transition_append_only BEFORE UPDATE OR DELETE ON transition
-        FOR EACH ROW EXECUTE FUNCTION transition_append_only()""",
-]
-
-for _statement in SQLITE_TRIGGERS:
-    event.listen(Transition.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
-for _statement in POSTGRES_TRIGGERS:
-    event.listen(Transition.__table__, "after_create", DDL(_statement).execute_if(dialect="postgresql"))
+append_only(Transition.__table__, APPEND_ONLY_MESSAGE)
