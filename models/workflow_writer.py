@@ -20,21 +20,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any, Callable, Iterable, Mapping, Optional, Sequence, Union
+from typing import Any, Iterable, Mapping, Optional, Sequence, Union
 
 from sqlalchemy import and_, bindparam, func, literal, select
 from sqlalchemy.engine import Connection
 
 from models.enums import Role
-from models.errors import Forbidden, IllegalMove, NotFound
+from models.errors import Forbidden, IllegalMove
 from models.state_change import StateChange
 from models.transition import Transition
 from models.workflow import Action, Actor, Applied, Machine, SystemActor, get_machine
+from models.workflow_refusal import Conflict, status_value
+from models.workflow_refusal import refusal as _refusal
 
 GROUP = 5000          # ids per IN (…): well under the parameter limits of SQLite and PostgreSQL
-SHOWN = 5             # rows named in a refusal
-
-Conflict = Union[str, Callable[[int], str], None]
 
 
 def initial(machine: Union[str, Machine], action: str) -> dict:
@@ -182,7 +181,7 @@ def _log_rows(m: Machine, a: Action, shape: Shape, rows: list, params: dict, rea
     """The log rows of a per-row move, from the rows as read before it and the values it sets."""
     out = []
     for row in rows:
-        status = _value(row._mapping[m.column])
+        status = status_value(row._mapping[m.column])
         entry = {"at": params["at"], "actor": params["actor"], "role": params["role"], "action": a.name,
                  "jurisdiction_code": row._mapping[shape.jurisdiction_column] if shape.jurisdiction_column else params["jurisdiction"],
                  "from_status": status, "to_status": a.leads_to(status), "reason": reasons.get(row.id, params["reason"]),
@@ -199,34 +198,6 @@ def _log_rows(m: Machine, a: Action, shape: Shape, rows: list, params: dict, rea
 
 
 # ---- refusals ----------------------------------------------------------------------------------
-
-def _refusal(connection: Connection, m: Machine, a: Action, ids: list[int], conflict: Conflict, creating: bool) -> Exception:
-    """Why the rows of ``ids`` may not take the action (read only on refusal)."""
-    t = _table(m)
-    found = dict(connection.execute(select(t.c.id, t.c[m.column]).where(t.c.id.in_(ids))).all())
-    missing = [i for i in ids if i not in found]
-    if missing:
-        return NotFound(f"{m.label} {_named(missing)} 不存在")
-    allowed = {a.target} if creating else a.sources
-    wrong = [i for i in ids if _value(found[i]) not in allowed]
-    if conflict is not None:
-        count = len(wrong) or len(ids)
-        return IllegalMove(conflict(count) if callable(conflict) else conflict)
-    if wrong:
-        shown = "、".join(f"{i}（{m.status_label(_value(found[i]))}）" for i in wrong[:SHOWN])
-        more = f" 等 {len(wrong)} 件" if len(wrong) > SHOWN else ""
-        sources = "、".join(m.status_label(s) for s in sorted(allowed, key=list(m.statuses).index))
-        return IllegalMove(f"{m.label} {shown}{more}不能“{a.label}”：该操作只适用于“{sources}”的{m.label}，本次未执行")
-    return IllegalMove(f"{m.label} {_named(ids)} 刚被他人修改，本次“{a.label}”未执行，请刷新后重试")
-
-
-def _named(ids: list[int]) -> str:
-    return "、".join(map(str, ids[:SHOWN])) + (f" 等 {len(ids)} 件" if len(ids) > SHOWN else "")
-
-
-def _value(status) -> str:
-    return getattr(status, "value", status)
-
 
 # ---- the writer --------------------------------------------------------------------------------
 
