@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -54,5 +55,24 @@ class Settings:
         )
 
 
-def settings() -> Settings:
+_ENVIRONMENT = ("SRDI_CONFIG", "SRDI_HOME", "SRDI_DATABASE_URL", "SRDI_PROGRAMMES_DIR", "SRDI_CALENDAR_DIR")
+
+
+@lru_cache(maxsize=16)
+def _settings_for(_key: tuple) -> Settings:
     return Settings.load()
+
+
+def settings() -> Settings:
+    """The settings as the environment (and the SRDI_CONFIG file, by its mtime and size) and the working directory now say.
+
+    Read on every call — tests and the CLI change the environment — but built only when that changed:
+    hot paths ask once per decision."""
+    key = (os.getcwd(), *(os.environ.get(name) for name in _ENVIRONMENT))
+    if key[1]:
+        try:
+            stat = os.stat(key[1])
+            key += (stat.st_mtime_ns, stat.st_size)
+        except OSError:
+            return Settings.load()      # a missing config file: let loading say so
+    return _settings_for(key)
