@@ -7,6 +7,7 @@ from models.enterprise import Enterprise, EnterpriseFinancialYear
 from models.funding import DisbursementRun, FundingRecipient, FundTranche, Payment, PaymentAdjustment
 from models.funding_plan import ComplianceOpinion, ImplementationPlan, PlanItem, PlanVersion, WorkArrangement
 from models.jurisdiction import Bureau, Jurisdiction, User
+from models.login_attempt import LoginAttempt
 from models.name_change import NameChange
 from models.notice import Notice, NoticeEntry, Objection
 from models.operations import JobRun, ScheduledJob, StepBlock
@@ -28,6 +29,7 @@ from models.review import LevelWindow
 from models.sanction import Sanction
 from models.state_change import StateChange
 from models.transition import Transition
+from models.web_session import WebSession
 
 __all__ = [
     "Application",
@@ -47,6 +49,7 @@ __all__ = [
     "JobRun",
     "Jurisdiction",
     "LevelWindow",
+    "LoginAttempt",
     "NameChange",
     "Notice",
     "NoticeEntry",
@@ -71,5 +74,6 @@ __all__ = [
     "StepBlock",
     "Transition",
     "User",
+    "WebSession",
     "WorkArrangement",
 ]

@@ -76,3 +76,39 @@ def settings() -> Settings:
         except OSError:
             return Settings.load()      # a missing config file: let loading say so
     return _settings_for(key)
+
+
+@dataclass(frozen=True)
+class ConsoleSecurity:
+    """控制台会话与登录限制: how long a console session lasts and how password guessing is slowed."""
+
+    idle_seconds: int               # SRDI_SESSION_MAX_AGE: idle time after which a session ends (8 h)
+    absolute_seconds: int           # SRDI_SESSION_ABSOLUTE_MAX_AGE: a session's whole life, however busy (12 h)
+    max_failures: int               # SRDI_LOGIN_MAX_FAILURES: wrong passwords for one account before it locks (5)
+    lock_seconds: int               # SRDI_LOGIN_LOCK_SECONDS: the first lock (15 min); each further failure doubles it
+    address_max_failures: int       # SRDI_LOGIN_ADDRESS_MAX_FAILURES: wrong passwords from one address in an hour (20)
+    cookie_secure: bool             # SRDI_COOKIE_SECURE=1: the console is served over HTTPS
+
+
+def _positive_int(name: str, default: int) -> int:
+    text = setting(name)
+    if text is None or text.strip() == "":
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise ValueError(f"配置项 {name} 应为正整数，实际为 {text!r}")
+    return value
+
+
+def console_security() -> ConsoleSecurity:
+    return ConsoleSecurity(
+        idle_seconds=_positive_int("SRDI_SESSION_MAX_AGE", 8 * 3600),
+        absolute_seconds=_positive_int("SRDI_SESSION_ABSOLUTE_MAX_AGE", 12 * 3600),
+        max_failures=_positive_int("SRDI_LOGIN_MAX_FAILURES", 5),
+        lock_seconds=_positive_int("SRDI_LOGIN_LOCK_SECONDS", 15 * 60),
+        address_max_failures=_positive_int("SRDI_LOGIN_ADDRESS_MAX_FAILURES", 20),
+        cookie_secure=setting("SRDI_COOKIE_SECURE") == "1",
+    )

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Optional
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from sqlmodel import Session
 
@@ -18,6 +18,7 @@ from models.enums import ApplicationStatus, JurisdictionLevel, ReviewLevel, Role
 from models.errors import NotFound
 from srdi.web import actions, dashboard, funds, notices, queries
 from srdi.web.auth import current_user, db_session
+from srdi.web.bounds import Code, PageNumber, PerPage, RowId
 from srdi.web.pages import parse_filter
 from tasks.people.actors import Actor
 
@@ -141,7 +142,7 @@ def me(scope: Actor = Depends(current_user)) -> Me:
 
 
 @router.get("/applications", response_model=ApplicationPage, summary="申报列表（按批次、层级、状态、辖区筛选，按名称或信用代码搜索）")
-def applications(page: int = Query(1, ge=1), per_page: int = Query(queries.PER_PAGE, ge=1, le=500),
+def applications(page: PageNumber = 1, per_page: PerPage = queries.PER_PAGE,
                  flt: queries.ApplicationFilter = Depends(parse_filter), scope: Actor = Depends(current_user),
                  session: Session = Depends(db_session)) -> ApplicationPage:
     result = queries.list_applications(session, scope, flt, page, per_page)
@@ -151,14 +152,14 @@ def applications(page: int = Query(1, ge=1), per_page: int = Query(queries.PER_P
 
 @router.get("/applications/{application_id}", response_model=ApplicationDetail, summary="申报详情及流转记录",
             responses={404: {"description": "不存在或不在当前用户辖区范围内"}})
-def application(application_id: int, scope: Actor = Depends(current_user),
+def application(application_id: RowId, scope: Actor = Depends(current_user),
                 session: Session = Depends(db_session)) -> ApplicationDetail:
     row = queries.get_application(session, scope, application_id)
     return ApplicationDetail(**row, timeline=[TimelineEntry(**t) for t in queries.timeline(session, application_id)])
 
 
 @router.get("/dashboard", response_model=Dashboard, summary="工作台：分层级状态统计、评审漏斗、按辖区分布、近期截止、公示中")
-def dashboard_view(call: Optional[str] = None, scope: Actor = Depends(current_user),
+def dashboard_view(call: Code = None, scope: Actor = Depends(current_user),
                    session: Session = Depends(db_session)) -> Dashboard:
     current = dashboard.current_call(session, scope, call)
     cid = current.id if current else None
@@ -264,7 +265,7 @@ def notices_list(scope: Actor = Depends(current_user), session: Session = Depend
 
 @router.get("/notices/{notice_id}", response_model=NoticeDetail, summary="公示详情：本辖区名单与异议",
             responses={404: {"description": "不存在或不在当前用户辖区范围内"}})
-def notice_detail(notice_id: int, scope: Actor = Depends(current_user), session: Session = Depends(db_session)) -> NoticeDetail:
+def notice_detail(notice_id: RowId, scope: Actor = Depends(current_user), session: Session = Depends(db_session)) -> NoticeDetail:
     found = notices.visible_notices(session, scope, notice_id)
     if not found:
         raise NotFound(f"公示 {notice_id} 不存在或不在您的辖区范围内")
@@ -279,7 +280,7 @@ def plans_list(scope: Actor = Depends(current_user), session: Session = Depends(
 
 @router.get("/funds/{plan_id}", response_model=PlanFunds, summary="实施方案的分年度资金、本辖区支持对象、拨付与考核",
             responses={404: {"description": "不存在或不在当前用户辖区范围内"}})
-def plan_detail(plan_id: int, scope: Actor = Depends(current_user), session: Session = Depends(db_session)) -> PlanFunds:
+def plan_detail(plan_id: RowId, scope: Actor = Depends(current_user), session: Session = Depends(db_session)) -> PlanFunds:
     plan = next((p for p in funds.visible_plans(session, scope) if p["id"] == plan_id), None)
     if plan is None:
         raise NotFound(f"实施方案 {plan_id} 不存在或不在您的辖区范围内")

@@ -4,19 +4,24 @@
 
 Settings (environment or the SRDI_CONFIG file): ``SRDI_SECRET_KEY`` signs session cookies (when
 unset, a random key is created once in ``$SRDI_HOME/console-secret``); ``SRDI_SESSION_MAX_AGE``
-is the idle time in seconds after which a session expires (default 8 hours);
-``SRDI_COOKIE_SECURE=1`` marks the cookie Secure when the console sits behind HTTPS.
+is the idle time in seconds after which a session expires (default 8 hours),
+``SRDI_SESSION_ABSOLUTE_MAX_AGE`` its whole life (default 12 hours); ``SRDI_LOGIN_MAX_FAILURES``,
+``SRDI_LOGIN_LOCK_SECONDS`` and ``SRDI_LOGIN_ADDRESS_MAX_FAILURES`` throttle password guessing
+(models.settings.ConsoleSecurity); ``SRDI_COOKIE_SECURE=1`` marks the cookie Secure (and sends HSTS)
+when the console sits behind HTTPS. Every response carries the security headers of srdi.web.headers;
+a parameter out of its bounds (srdi.web.bounds) is answered 400, never 500.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Callable, Optional
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
@@ -25,11 +30,12 @@ from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
 from models.errors import NotFound
-from models.settings import setting, settings
+from models.settings import console_security, setting, settings
 from srdi.web import api, auth, exports, funds, notices, pages
+from srdi.web.bounds import refusal
+from srdi.web.headers import SecurityHeaders, content_security_policy, policy_for_inline_scripts, template_handlers
 from srdi.web.render import make_templates
-
-DEFAULT_SESSION_MAX_AGE = 8 * 3600
+from srdi.web.sessions import console_clock
 
 
 def secret_key() -> str:
@@ -47,21 +53,27 @@ def secret_key() -> str:
 
 
 def create_app(engine: Optional[Engine] = None, *, key: Optional[str] = None,
-               session_max_age: Optional[int] = None, wall_clock: Callable[[], float] = time.time) -> FastAPI:
+               session_max_age: Optional[int] = None, wall_clock: Callable[[], float] = console_clock) -> FastAPI:
     """Build the console. ``engine`` defaults to models.db.get_engine() (SRDI_DATABASE_URL)."""
     from models.db import get_engine
 
-    max_age = session_max_age or int(setting("SRDI_SESSION_MAX_AGE", str(DEFAULT_SESSION_MAX_AGE)))
+    security = console_security()
+    if session_max_age:
+        security = replace(security, idle_seconds=session_max_age)
+    max_age = security.idle_seconds
     app = FastAPI(title="srdi 管理控制台 API", version="1", docs_url=None, redoc_url=None,
                   openapi_url="/api/openapi.json",
                   description="专精特新中小企业申报评审：只读 JSON 接口。登录控制台后以同一会话访问；仅返回当前用户辖区范围内的数据。")
     app.state.engine = engine or get_engine()
     app.state.templates = make_templates()
     app.state.session_max_age = max_age
+    app.state.security = security
     app.state.wall_clock = wall_clock
 
     app.add_middleware(SessionMiddleware, secret_key=key or secret_key(), session_cookie="srdi_session",
-                       max_age=max_age, same_site="lax", https_only=setting("SRDI_COOKIE_SECURE") == "1")
+                       max_age=max_age, same_site="lax", https_only=security.cookie_secure)
+    policy = content_security_policy(handler_hashes=template_handlers(settings().templates_dir / "web"))
+    app.add_middleware(SecurityHeaders, policy=policy, https=security.cookie_secure)  # outermost: every response
     _mount_api_docs(app)  # before /static, whose mount would otherwise catch /static/swagger
     app.mount("/static", StaticFiles(directory=str(settings().templates_dir / "web" / "static")), name="static")
 
@@ -84,10 +96,12 @@ def _mount_api_docs(app: FastAPI) -> None:
 
     @app.get("/api/docs", include_in_schema=False)
     def api_docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url=app.openapi_url, title="srdi 管理控制台 API",
+        page = get_swagger_ui_html(openapi_url=app.openapi_url, title="srdi 管理控制台 API",
                                    swagger_js_url="/static/swagger/swagger-ui-bundle.js",
                                    swagger_css_url="/static/swagger/swagger-ui.css",
                                    swagger_favicon_url="/static/swagger/favicon-32x32.png")
+        page.headers["Content-Security-Policy"] = policy_for_inline_scripts(page.body.decode("utf-8"))
+        return page
 
 
 def _wants_json(request: Request) -> bool:
@@ -111,6 +125,10 @@ def _install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(auth.CsrfRejected)
     async def csrf_rejected(request: Request, exc: auth.CsrfRejected):
         return page(request, 403, "请求被拒绝", "表单已失效或来源不明（CSRF 校验失败）。请返回、刷新页面后重试。")
+
+    @app.exception_handler(RequestValidationError)
+    async def bad_parameters(request: Request, exc: RequestValidationError):
+        return page(request, 400, "请求参数有误", refusal(list(exc.errors())))
 
     @app.exception_handler(NotFound)
     async def not_found(request: Request, exc: NotFound):

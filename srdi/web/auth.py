@@ -1,9 +1,12 @@
-"""Log-in (登录), expiring sessions and CSRF protection for the console.
+"""Log-in (登录), server-side sessions and CSRF protection for the console.
 
 - Passwords are argon2id hashes (srdi.web.passwords); a failed log-in says only "用户名或密码错误".
-- The session is a signed cookie (Starlette SessionMiddleware / itsdangerous) holding the user id,
-  a CSRF token and the time of the last request. It expires after ``max_age`` seconds without a
-  request: the signature's own timestamp enforces it, and ``seen`` is checked on the server too.
+- Wrong passwords are throttled per account name and per address (srdi.web.throttle): the 6th wrong
+  password in a row locks the name for 15 minutes, and a right password is refused during the lock.
+- The session lives on the server (srdi.web.sessions, table ``web_session``): the signed cookie
+  (Starlette SessionMiddleware) carries only its random token, the CSRF token and flash messages.
+  Log-out, a password change and disabling the user revoke it; it also ends after ``idle_seconds``
+  without a request and ``absolute_seconds`` after log-in, both checked on the server.
 - Every POST (every form, including the log-in form) must carry the session's CSRF token in the
   ``csrf_token`` field or the ``X-CSRF-Token`` header; routers install ``csrf_protect``.
 """
@@ -20,13 +23,18 @@ from sqlmodel import Session, select
 
 from models.enums import Role
 from models.jurisdiction import User
+from models.login_attempt import AttemptOutcome
+from models.web_session import RevokeReason
+from srdi.web import sessions, throttle
 from srdi.web.passwords import verify_password
 from tasks.people.actors import Actor, actor_by_id
 
 CSRF_FIELD = "csrf_token"
 CSRF_HEADER = "X-CSRF-Token"
-SEEN_REFRESH_SECONDS = 60
+TOKEN_KEY = "sid"
 CONSOLE_ROLES = frozenset({Role.reviewer, Role.clerk, Role.admin})
+MAX_USERNAME = 64
+MAX_PASSWORD = 1024
 
 
 class LoginRequired(Exception):
@@ -64,25 +72,37 @@ async def csrf_protect(request: Request) -> None:
         raise CsrfRejected()
 
 
-def _now(request: Request) -> float:
-    return request.app.state.wall_clock()
+def _now(request: Request):
+    """The console's clock (srdi.web.sessions.console_clock unless a test put another) as an aware instant."""
+    return sessions.instant(request.app.state.wall_clock())
+
+
+def client_address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
 
 
 def current_user(request: Request, session: Session = Depends(db_session)) -> Actor:
-    """The signed-in, still active bureau user, or LoginRequired."""
-    user_id = request.session.get("uid")
-    seen = request.session.get("seen", 0)
-    now = _now(request)
-    if not user_id or now - seen > request.app.state.session_max_age:
-        if user_id:
-            request.session.clear()
+    """The signed-in, still active bureau user of a session that still stands, or LoginRequired."""
+    token = request.session.get(TOKEN_KEY)
+    if not isinstance(token, str) or not token:
         raise LoginRequired()
-    scope = actor_by_id(session, user_id)
-    if scope is None or scope.role not in CONSOLE_ROLES:
+    engine, now = request.app.state.engine, _now(request)
+    found, lapsed = sessions.standing(session, token, now, request.app.state.security)
+    if found is None:
+        if lapsed:
+            with engine.begin() as connection:
+                sessions.revoke(connection, token, lapsed, now)
         request.session.clear()
         raise LoginRequired()
-    if now - seen > SEEN_REFRESH_SECONDS:
-        request.session["seen"] = now
+    scope = actor_by_id(session, found.user_id)
+    if scope is None or scope.role not in CONSOLE_ROLES:    # disabled (or no longer a console role) since log-in
+        with engine.begin() as connection:
+            sessions.revoke(connection, token, RevokeReason.user_disabled, now)
+        request.session.clear()
+        raise LoginRequired()
+    if found.stale_seen:
+        with engine.begin() as connection:
+            sessions.mark_seen(connection, found.session_id, now)
     return scope
 
 
@@ -103,23 +123,45 @@ def login_page(request: Request, next: str = "/"):
 
 
 @router.post("/login", include_in_schema=False)
-def login(request: Request, username: str = Form(...), password: str = Form(...), next: str = Form("/"),
-          session: Session = Depends(db_session)):
-    user = session.exec(select(User).where(User.username == username.strip())).first()
+def login(request: Request, username: str = Form(..., max_length=MAX_USERNAME), password: str = Form(..., max_length=MAX_PASSWORD),
+          next: str = Form("/", max_length=2048), session: Session = Depends(db_session)):
+    name, address, now = username.strip(), client_address(request), _now(request)
+    engine, policy = request.app.state.engine, request.app.state.security
+    with engine.begin() as connection:     # committed first: a parallel guess counts this one
+        attempt = throttle.begin_attempt(connection, name, address, now)
+    with engine.connect() as connection:
+        lock = throttle.lock_for(connection, attempt, name, address, now, policy)
+    if lock is not None:
+        with engine.begin() as connection:
+            throttle.finish_attempt(connection, attempt, AttemptOutcome.locked)
+        throttle.log_refusal(name, address, lock)
+        return _login_refused(request, next, lock.message(now), 429,
+                              {"Retry-After": str(max(1, int((lock.until - now).total_seconds())))})
+    user = session.exec(select(User).where(User.username == name)).first()
     ok = verify_password(password, user.password_hash if user else None)
     if not ok or user is None or not user.active or Role(user.role) not in CONSOLE_ROLES:
-        response = request.app.state.templates.TemplateResponse(
-            request, "login.html",
-            {"csrf_token": csrf_token(request), "next": safe_next(next), "error": "用户名或密码错误，或该账号无权使用控制台"},
-            status_code=401)
-        return response
+        throttle.log_refusal(name, address, None)
+        return _login_refused(request, next, "用户名或密码错误，或该账号无权使用控制台", 401)
+    with engine.begin() as connection:
+        throttle.finish_attempt(connection, attempt, AttemptOutcome.success)
+        token = sessions.open_session(connection, user.id, user.password_hash, address, now)
     request.session.clear()  # nothing from before the log-in survives; a fresh CSRF token
-    request.session.update({"uid": user.id, "csrf": secrets.token_urlsafe(32), "seen": _now(request)})
+    request.session.update({TOKEN_KEY: token, "csrf": secrets.token_urlsafe(32)})
     return RedirectResponse(safe_next(next), status_code=303)
+
+
+def _login_refused(request: Request, next: str, error: str, status: int, headers: Optional[dict] = None):
+    return request.app.state.templates.TemplateResponse(
+        request, "login.html", {"csrf_token": csrf_token(request), "next": safe_next(next), "error": error},
+        status_code=status, headers=headers)
 
 
 @router.post("/logout", include_in_schema=False)
 def logout(request: Request):
+    token = request.session.get(TOKEN_KEY)
+    if isinstance(token, str) and token:
+        with request.app.state.engine.begin() as connection:
+            sessions.revoke(connection, token, RevokeReason.logout, _now(request))
     request.session.clear()
     return RedirectResponse("/login", status_code=303)
 

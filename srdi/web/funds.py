@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from decimal import Decimal
-from typing import Any, Optional
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy import func, or_, select
@@ -22,6 +22,7 @@ from models.funding_plan import ImplementationPlan
 from models.jurisdiction import Jurisdiction
 from models.performance import PerformanceReview
 from srdi.web.auth import current_user, db_session
+from srdi.web.bounds import OptionalId
 from srdi.web.pages import render
 from tasks.people.actors import Actor
 
@@ -95,7 +96,7 @@ def plan_funds(session: Session, scope: Actor, plan_id: int) -> dict[str, Any]:
 
 
 @router.get("/funds")
-def funds_page(request: Request, plan: Optional[int] = None, scope: Actor = Depends(current_user),
+def funds_page(request: Request, plan: OptionalId = None, scope: Actor = Depends(current_user),
                session: Session = Depends(db_session)):
     plans = visible_plans(session, scope)
     chosen = next((p for p in plans if p["id"] == plan), None) if plan else (plans[0] if plans else None)

@@ -20,6 +20,7 @@ from models.errors import NotFound, SrdiError
 from models.jurisdiction import Jurisdiction
 from models.notice import Notice, NoticeEntry, Objection
 from srdi.web.auth import csrf_protect, current_user, db_session
+from srdi.web.bounds import RowId
 from srdi.web.pages import flash, render
 from srdi.web.render import label
 from tasks.people.actors import Actor
@@ -92,7 +93,7 @@ def notices_page(request: Request, scope: Actor = Depends(current_user), session
 
 
 @router.get("/notices/{notice_id}")
-def notice_page(request: Request, notice_id: int, scope: Actor = Depends(current_user),
+def notice_page(request: Request, notice_id: RowId, scope: Actor = Depends(current_user),
                 session: Session = Depends(db_session)):
     found = visible_notices(session, scope, notice_id)
     if not found:
@@ -105,8 +106,9 @@ def notice_page(request: Request, notice_id: int, scope: Actor = Depends(current
 
 
 @router.post("/notices/{notice_id}/objections")
-def record(request: Request, notice_id: int, application_ref: str = Form(...), objector: str = Form(""),
-           contact: str = Form(""), grounds: str = Form(""), scope: Actor = Depends(current_user),
+def record(request: Request, notice_id: RowId, application_ref: str = Form(..., max_length=64),
+           objector: str = Form("", max_length=128), contact: str = Form("", max_length=128),
+           grounds: str = Form("", max_length=4000), scope: Actor = Depends(current_user),
            session: Session = Depends(db_session)):
     from tasks.notice.objections import record_objection
 
@@ -123,7 +125,8 @@ def record(request: Request, notice_id: int, application_ref: str = Form(...), o
 
 
 @router.post("/objections/{objection_id}/outcome")
-def resolve(request: Request, objection_id: int, outcome: str = Form(...), finding: str = Form(""),
+def resolve(request: Request, objection_id: RowId, outcome: str = Form(..., max_length=32),
+            finding: str = Form("", max_length=4000),
             scope: Actor = Depends(current_user), session: Session = Depends(db_session)):
     from tasks.notice.objections import resolve_objection
 

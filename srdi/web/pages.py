@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any, Optional
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
@@ -13,6 +13,7 @@ from models.enums import ApplicationStatus, ReviewLevel
 from models.errors import NotFound, SrdiError
 from srdi.web import actions, dashboard, queries
 from srdi.web.auth import csrf_protect, csrf_token, current_user, db_session
+from srdi.web.bounds import MAX_ID, Code, PageNumber, PerPage, RowId, SearchText
 from srdi.web.charts import funnel_svg, stacked_bars_svg
 from tasks.people.actors import Actor
 
@@ -33,8 +34,8 @@ def render(request: Request, name: str, scope: Actor, status_code: int = 200, **
     )
 
 
-def parse_filter(call: Optional[str] = None, level: Optional[str] = None, status: Optional[str] = None,
-                 jurisdiction: Optional[str] = None, q: Optional[str] = None) -> queries.ApplicationFilter:
+def parse_filter(call: Code = None, level: Code = None, status: Code = None, jurisdiction: Code = None,
+                 q: SearchText = None) -> queries.ApplicationFilter:
     """Query parameters → filter; an unknown level or status is ignored rather than an error page."""
     return queries.ApplicationFilter(
         call_id=call or None,
@@ -63,7 +64,7 @@ def dashboard_data(session: Session, scope: Actor, call_id: Optional[str]) -> di
 
 
 @router.get("/")
-def dashboard_page(request: Request, call: Optional[str] = None, scope: Actor = Depends(current_user),
+def dashboard_page(request: Request, call: Code = None, scope: Actor = Depends(current_user),
                    session: Session = Depends(db_session)):
     data = dashboard_data(session, scope, call)
     title = data["call"].name if data["call"] else "（暂无申报批次）"
@@ -92,8 +93,7 @@ def _level_status_matrix(counts: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 @router.get("/applications")
-def application_list(request: Request, page: int = Query(1, ge=1),
-                     per_page: int = Query(queries.PER_PAGE, ge=1, le=500),
+def application_list(request: Request, page: PageNumber = 1, per_page: PerPage = queries.PER_PAGE,
                      flt: queries.ApplicationFilter = Depends(parse_filter),
                      scope: Actor = Depends(current_user), session: Session = Depends(db_session)):
     result = queries.list_applications(session, scope, flt, page, per_page)
@@ -103,7 +103,7 @@ def application_list(request: Request, page: int = Query(1, ge=1),
 
 
 @router.get("/applications/{application_id}")
-def application_page(request: Request, application_id: int, scope: Actor = Depends(current_user),
+def application_page(request: Request, application_id: RowId, scope: Actor = Depends(current_user),
                      session: Session = Depends(db_session)):
     app = queries.get_application(session, scope, application_id)
     return render(
@@ -118,8 +118,8 @@ def application_page(request: Request, application_id: int, scope: Actor = Depen
 
 
 @router.post("/applications/{application_id}/decision")
-def decide(request: Request, application_id: int, decision: str = Form(...), reason: str = Form(""),
-           score: str = Form(""), version: int = Form(...), scope: Actor = Depends(current_user),
+def decide(request: Request, application_id: RowId, decision: str = Form(..., max_length=16), reason: str = Form("", max_length=2000),
+           score: str = Form("", max_length=32), version: int = Form(..., ge=0, le=MAX_ID), scope: Actor = Depends(current_user),
            session: Session = Depends(db_session)):
     queries.get_application(session, scope, application_id)  # 404 outside the subtree, before anything else
     try:
