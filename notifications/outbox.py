@@ -1,8 +1,12 @@
 """The outbox queue: queue mails by dedupe key, claim due ones for sending, record outcomes.
 
-All writes are set-based (one statement per batch). A sender run claims rows with a token and a
-lease (``next_attempt_at`` moves forward), so two senders running at once never send the same
-row; a sender that dies mid-run releases its rows when the lease runs out.
+Writes are set-based (one statement per batch), save one: the moment the SMTP server accepts a
+mail, ``mark_accepted`` commits its ``sent_at`` (已被服务器接收) by itself, so a sender killed
+mid-batch has lost at most the mail in flight. A sender run claims rows with a token and a lease
+(``next_attempt_at`` moves forward), so two senders running at once never send the same row. The
+next run settles what a dead run had sent (``sent_at`` set, still queued → sent) and takes back its
+claims at once when its process is provably gone (notifications/claims.py), else when the lease
+runs out.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Row
 
@@ -20,6 +24,7 @@ from models.clock import clock
 from models.outbox import MailState, OutgoingMail
 from models.workflow import MAIL as MAIL_STATES
 from models.workflow_writer import SystemActor, apply, initial
+from notifications.claims import is_stale
 
 CHUNK = 500
 LEASE = timedelta(minutes=10)
@@ -70,18 +75,54 @@ def claim_due(connection: Connection, token: str, limit: int, now: datetime | No
               lease: timedelta = LEASE) -> list[Row]:
     """Take up to ``limit`` due queued mails for this sender run (``token``)."""
     now = now or clock.now()
-    due = (
-        select(MAIL.c.id).where(MAIL.c.state == MailState.queued, MAIL.c.next_attempt_at <= now)
-        .order_by(MAIL.c.next_attempt_at, MAIL.c.id).limit(limit)
-    )
+    # A row with sent_at was accepted by the server under an earlier claim: never due again.
+    is_due = (MAIL.c.state == MailState.queued, MAIL.c.next_attempt_at <= now, MAIL.c.sent_at.is_(None))
+    due = select(MAIL.c.id).where(*is_due).order_by(MAIL.c.next_attempt_at, MAIL.c.id).limit(limit)
     # One UPDATE takes the write lock at once: of two senders, each row goes to exactly one.
     connection.execute(
-        update(MAIL).where(MAIL.c.id.in_(due.scalar_subquery()), MAIL.c.state == MailState.queued,
-                           MAIL.c.next_attempt_at <= now)
-        .values(claim=token, next_attempt_at=now + lease)
+        update(MAIL).where(MAIL.c.id.in_(due.scalar_subquery()), *is_due).values(claim=token, next_attempt_at=now + lease)
     )
     return list(connection.execute(
         select(MAIL).where(MAIL.c.claim == token, MAIL.c.state == MailState.queued).order_by(MAIL.c.id)))
+
+
+_ACCEPTED = (
+    update(MAIL).where(MAIL.c.id == bindparam("mail_id"), MAIL.c.claim == bindparam("token"), MAIL.c.state == MailState.queued)
+    .values(sent_at=bindparam("at"), attempts=bindparam("tries"), last_error=None)
+)
+
+
+def mark_accepted(connection: Connection, token: str, mail_id: int, attempts: int, at: datetime) -> None:
+    """The server accepted this mail (已被服务器接收): one small UPDATE, for the caller to commit at once.
+
+    The state moves to sent with the batch (``record_outcomes``) or, after a crash, with the next
+    run (``settle_accepted``); from now on no run sends the mail again."""
+    connection.execute(_ACCEPTED, {"mail_id": mail_id, "token": token, "at": at, "tries": attempts + 1})
+
+
+def settle_accepted(connection: Connection, now: datetime | None = None) -> int:
+    """Queued mails the server had accepted (``sent_at`` set) before their run died → sent."""
+    return apply(connection, MAIL_STATES, "send", where=MAIL.c.sent_at.is_not(None),
+                 actor=SENDER, at=now or clock.now(), values={"claim": None}).count
+
+
+def release_stale(connection: Connection, now: datetime | None = None) -> int:
+    """Hand back the queued mails claimed by runs that are provably dead (due again at once)."""
+    holders = connection.execute(
+        select(MAIL.c.claim).where(MAIL.c.state == MailState.queued, MAIL.c.claim.is_not(None)).distinct()).scalars()
+    stale = [token for token in holders if is_stale(token)]
+    if not stale:
+        return 0
+    return connection.execute(
+        update(MAIL).where(MAIL.c.claim.in_(stale), MAIL.c.state == MailState.queued)
+        .values(claim=None, next_attempt_at=now or clock.now())
+    ).rowcount
+
+
+def recover(connection: Connection, now: datetime | None = None) -> tuple[int, int]:
+    """What a killed sender run left: (mails settled as sent, stale claims released)."""
+    now = now or clock.now()
+    return settle_accepted(connection, now), release_stale(connection, now)
 
 
 @dataclass(frozen=True)
@@ -89,6 +130,7 @@ class Outcome:
     mail_id: int
     state: MailState          # sent / queued (deferred) / failed
     error: str | None = None
+    at: datetime | None = None  # when the server accepted it (sent)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -107,7 +149,7 @@ def record_outcomes(connection: Connection, token: str, outcomes: list[Outcome],
         tries = attempts[o.mail_id] + 1
         by_action.setdefault(OUTCOME_ACTIONS[o.state], {})[o.mail_id] = {
             "attempts": tries, "last_error": (o.error or "")[:500] or None,
-            "sent_at": now if o.state == MailState.sent else None,
+            "sent_at": (o.at or now) if o.state == MailState.sent else None,
             "next_attempt_at": now + backoff(tries) if o.state == MailState.queued else now,
         }
     for action, rows in by_action.items():
@@ -124,19 +166,24 @@ def release(connection: Connection, token: str, now: datetime | None = None) -> 
 
 
 def cancel_mails(connection: Connection, ids: list[int], reason: str) -> int:
-    """Cancel the queued mails among ``ids`` that no sender run holds."""
-    return apply(connection, MAIL_STATES, "cancel", ids, actor=SENDER, at=clock.now(), guard={"claim": None},
+    """Cancel the queued mails among ``ids`` that no sender run holds and no server has accepted."""
+    return apply(connection, MAIL_STATES, "cancel", ids, actor=SENDER, at=clock.now(), guard={"claim": None, "sent_at": None},
                  values={"last_error": reason[:500]}, skip_others=True).count
 
 
 def counts(connection: Connection) -> dict[str, int]:
-    """Mails per state, e.g. {"queued": 3, "sent": 120}."""
-    rows = connection.execute(select(MAIL.c.state, func.count()).group_by(MAIL.c.state))
-    return {str(MailState(state)): n for state, n in rows}
+    """Mails per state, e.g. {"queued": 3, "sent": 120}; a queued mail the server accepted counts as sent."""
+    state = case(((MAIL.c.state == MailState.queued) & MAIL.c.sent_at.is_not(None), MailState.sent.value), else_=MAIL.c.state)
+    rows = connection.execute(select(state, func.count()).group_by(state))
+    return {str(MailState(value)): n for value, n in rows}
 
 
 def retry_now(connection: Connection, now: datetime | None = None) -> int:
-    """Make every queued mail due immediately (after an outage is known to be over)."""
+    """Release the claims of dead runs and make every queued mail due immediately (after an outage
+    is known to be over); returns how many mails are due now."""
+    now = now or clock.now()
+    release_stale(connection, now)
     return connection.execute(
-        update(MAIL).where(MAIL.c.state == MailState.queued, MAIL.c.claim.is_(None)).values(next_attempt_at=now or clock.now())
+        update(MAIL).where(MAIL.c.state == MailState.queued, MAIL.c.claim.is_(None), MAIL.c.sent_at.is_(None))
+        .values(next_attempt_at=now)
     ).rowcount

@@ -10,6 +10,12 @@ SMTP connection open for the whole run, and records every outcome in the outbox:
 * server unreachable (after ``connect_retries`` attempts with back-off within the run), login
   refused, or our sender address refused → the run stops and every mail not yet accepted stays
   ``queued`` for a later run. Nothing is lost, and nothing already accepted is sent again.
+
+Exactly once across a crash: MAIL and RCPT run on all connections at once, but the DATA step — whose
+250 makes the mail the server's — runs on one connection at a time, and its acceptance is committed
+(``mark_accepted``) before the next DATA may start. A kill -9 at any moment therefore leaves at most
+one mail accepted but unrecorded; the next run settles the accepted ones, takes back the dead run's
+claims and re-sends that one mail with the same Message-ID (fixed in the outbox row).
 """
 
 from __future__ import annotations
@@ -17,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-import uuid
+from contextlib import suppress
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 
@@ -27,9 +33,10 @@ from sqlalchemy.engine import Engine, Row
 from models.clock import clock
 from models.db import get_engine
 from models.outbox import MailState
+from notifications.claims import new_token
 from notifications.config import SmtpConfig
 from notifications.mime import mime_bytes
-from notifications.outbox import Outcome, claim_due, record_outcomes, release
+from notifications.outbox import Outcome, claim_due, mark_accepted, record_outcomes, recover, release
 
 BATCH = 200
 
@@ -40,6 +47,8 @@ class SendReport:
     sent: int = 0
     deferred: int = 0
     failed: int = 0
+    settled: int = 0                 # accepted before an earlier run died: recorded as sent now
+    released: int = 0                # claimed by a dead run: handed back
     server_unavailable: str | None = None
     seconds: float = 0.0
     errors: list[str] = field(default_factory=list)
@@ -110,15 +119,46 @@ class Connections:
         self.idle.clear()
 
 
-def _refusal(exc: Exception) -> tuple[int | None, str]:
-    if isinstance(exc, aiosmtplib.SMTPRecipientsRefused) and exc.recipients:
-        first = exc.recipients[0]
-        return first.code, f"{first.code} {first.message}"
-    code = getattr(exc, "code", None)
-    return code, f"{code} {getattr(exc, 'message', exc)}"
+def _refusal(exc: aiosmtplib.SMTPResponseException) -> tuple[int, str]:
+    return exc.code, f"{exc.code} {exc.message}"
 
 
-async def _deliver(rows: list[Row], connections: Connections, config: SmtpConfig, outcomes: dict[int, Outcome]) -> None:
+class Acceptances:
+    """Records each acceptance durably the moment the server gives it, one DATA step at a time."""
+
+    def __init__(self, engine: Engine, token: str):
+        self.token = token
+        self.gate = asyncio.Lock()
+        self.connection = engine.connect()
+
+    def record(self, row: Row, outcomes: dict[int, Outcome]) -> None:
+        at = clock.now()
+        outcomes[row.id] = Outcome(row.id, MailState.sent, at=at)
+        with self.connection.begin():
+            mark_accepted(self.connection, self.token, row.id, row.attempts, at)
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+async def _transaction(smtp: aiosmtplib.SMTP, config: SmtpConfig, row: Row, accepted: Acceptances,
+                       outcomes: dict[int, Outcome]) -> None:
+    """MAIL, RCPT, then DATA under the gate with its acceptance recorded; RSET after a refusal (as sendmail does)."""
+    payload = mime_bytes(row, config)
+    try:
+        await smtp.mail(config.sender)
+        await smtp.rcpt(row.to_addr)
+        async with accepted.gate:
+            await smtp.data(payload)
+            accepted.record(row, outcomes)
+    except aiosmtplib.SMTPResponseException:
+        with suppress(aiosmtplib.SMTPException, OSError, asyncio.TimeoutError):
+            await smtp.rset()
+        raise
+
+
+async def _deliver(rows: list[Row], connections: Connections, config: SmtpConfig, outcomes: dict[int, Outcome],
+                   accepted: Acceptances) -> None:
     """Send ``rows``, writing each row's outcome into ``outcomes`` as soon as it is known."""
     pending = list(reversed(rows))
     retried: set[int] = set()
@@ -133,15 +173,14 @@ async def _deliver(rows: list[Row], connections: Connections, config: SmtpConfig
                 outcomes[row.id] = Outcome(row.id, MailState.queued, str(exc))
                 break
             try:
-                await smtp.sendmail(config.sender, [row.to_addr], mime_bytes(row, config))
-                outcomes[row.id] = Outcome(row.id, MailState.sent)
+                await _transaction(smtp, config, row, accepted, outcomes)
             except aiosmtplib.SMTPSenderRefused as exc:
                 # Refusing our own address is the configuration's fault, not this mail's: stop, keep all queued.
                 connections.unavailable = f"SMTP 服务器拒绝发件人 {config.sender}（{exc.code} {exc.message}）"
                 outcomes[row.id] = Outcome(row.id, MailState.queued, connections.unavailable)
-            except (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPResponseException) as exc:
+            except aiosmtplib.SMTPResponseException as exc:
                 code, text = _refusal(exc)
-                permanent = (code is not None and code >= 500) or row.attempts + 1 >= config.max_attempts
+                permanent = code >= 500 or row.attempts + 1 >= config.max_attempts
                 outcomes[row.id] = Outcome(row.id, MailState.failed if permanent else MailState.queued, text)
             except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
                 # The connection broke before the server accepted the message: try once more.
@@ -163,9 +202,12 @@ async def asend_queued(engine: Engine | None = None, config: SmtpConfig | None =
                        limit: int | None = None, batch: int = BATCH) -> SendReport:
     engine = engine or get_engine()
     config = config or SmtpConfig.from_settings()
-    report, token = SendReport(), uuid.uuid4().hex
+    report, token = SendReport(), new_token()
     connections = Connections(config)
     started = time.perf_counter()
+    with engine.begin() as connection:
+        report.settled, report.released = recover(connection, clock.now())
+    accepted = Acceptances(engine, token)
     try:
         while limit is None or report.claimed < limit:
             size = batch if limit is None else min(batch, limit - report.claimed)
@@ -176,7 +218,7 @@ async def asend_queued(engine: Engine | None = None, config: SmtpConfig | None =
             report.claimed += len(rows)
             outcomes: dict[int, Outcome] = {}
             try:
-                await _deliver(rows, connections, config, outcomes)
+                await _deliver(rows, connections, config, outcomes, accepted)
             finally:
                 # Even when interrupted, record what the server accepted; the rest goes back.
                 with engine.begin() as connection:
@@ -194,6 +236,7 @@ async def asend_queued(engine: Engine | None = None, config: SmtpConfig | None =
                 report.server_unavailable = connections.unavailable
                 break
     finally:
+        accepted.close()
         await connections.close()
         report.seconds = round(time.perf_counter() - started, 3)
     return report

@@ -15,10 +15,12 @@ app = typer.Typer(help="邮件：发送队列、查看发件箱、本地测试�
 @app.command("send-queued")
 def send_queued_command(
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="本次最多发送的封数"),
-    retry_now: bool = typer.Option(False, "--retry-now", help="不等退避时间，立即重试待重发的邮件"),
+    retry_now: bool = typer.Option(False, "--retry-now", help="收回已中断的发送进程占用的邮件，不等退避时间立即重试待重发的邮件"),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Send every due queued mail (SMTP settings from the environment or SRDI_CONFIG)."""
+    """Send every due queued mail (SMTP settings from the environment or SRDI_CONFIG); exit 2 when the
+    server could not be reached. ``--retry-now`` also takes back at once the mails claimed by a sender
+    process that died on this host (every run does that) and makes deferred mails due now."""
     from models.db import get_engine
     from notifications.outbox import retry_now as make_due
     from notifications.sender import send_queued
@@ -29,6 +31,8 @@ def send_queued_command(
     report = send_queued(limit=limit)
 
     def render(r: dict) -> None:
+        if r["settled"] or r["released"]:
+            typer.echo(f"上次发送中断：服务器已接收的 {r['settled']} 封记为已发送，收回未发出的 {r['released']} 封")
         typer.echo(f"发送：成功 {r['sent']} 封，待重发 {r['deferred']} 封，失败 {r['failed']} 封（{r['seconds']} 秒）")
         if r["server_unavailable"]:
             typer.echo(f"{r['server_unavailable']}；邮件保留在发件箱，服务器恢复后自动发送")

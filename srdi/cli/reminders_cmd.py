@@ -31,7 +31,8 @@ def sweep_command(
     send: bool = typer.Option(True, "--send/--no-send", help="入队后立即发送"),
     as_json: bool = JSON_OPTION,
 ) -> None:
-    """Queue every reminder due today (nothing on a non-working day), then send the outbox."""
+    """Queue every reminder due today (nothing on a non-working day), then send the outbox; exit 2 when
+    the SMTP server could not be reached (everything stays queued for the next run)."""
     from notifications.sender import send_queued
     from tasks.reminders.sweep import sweep
 
@@ -39,3 +40,5 @@ def sweep_command(
     if send and not result["skipped"]:
         result["send"] = send_queued().as_dict()
     emit(result, as_json, _print)
+    if (result.get("send") or {}).get("server_unavailable"):
+        raise typer.Exit(2)         # the reminders are queued but none could go out: the clerk must know
