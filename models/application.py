@@ -10,6 +10,7 @@ from sqlalchemy import JSON, Column, Index
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
 from models.enums import ApplicationStatus, ReviewLevel
+from models.exact import exact
 
 
 class Application(SQLModel, table=True):
@@ -39,7 +40,7 @@ class Application(SQLModel, table=True):
     )
     status: ApplicationStatus
     version: int = 1
-    score: Optional[Decimal] = Field(default=None, max_digits=7, decimal_places=2)
+    score: Optional[Decimal] = Field(default=None, **exact(7, 2))
     category: Optional[str] = Field(default=None, max_length=16, description="分类 e.g. 79号 a/b/c 类")
     eligible: Optional[bool] = None
     facts: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))

@@ -18,6 +18,8 @@ from typing import Optional
 from sqlalchemy import JSON, Column, Text
 from sqlmodel import Field, SQLModel, UniqueConstraint
 
+from models.exact import exact
+
 
 class EligibilityVerdict(SQLModel, table=True):
     __tablename__ = "eligibility_verdict"
@@ -29,6 +31,6 @@ class EligibilityVerdict(SQLModel, table=True):
     kind: str = Field(max_length=16, description="criterion / all_of / any_of / k_of_n / bands / exclusion / bonus / relaxation / overall")
     passed: Optional[bool] = Field(default=None, description="None: 无法判断（缺少数据）")
     waived: bool = Field(default=False, description="免于考核 under a relaxation (放宽条件)")
-    points: Optional[Decimal] = Field(default=None, max_digits=7, decimal_places=2, description="加分 of a bonus row")
+    points: Optional[Decimal] = Field(default=None, **exact(7, 2), description="加分 of a bonus row")
     figures: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     message: str = Field(sa_column=Column(Text, nullable=False))

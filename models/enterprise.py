@@ -12,8 +12,9 @@ from stdnum.cn import uscc as stdnum_uscc
 
 from models.enums import EnterpriseSize
 from models.errors import SrdiError
+from models.exact import exact
 
-MONEY = dict(max_digits=16, decimal_places=4)
+MONEY = exact(16, 4)
 
 
 class InvalidUSCC(SrdiError, ValueError):

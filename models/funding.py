@@ -18,10 +18,11 @@ from typing import Optional
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from models.exact import exact
 from models.funding_plan import ItemType, PlatformCategory
 
-MONEY = dict(max_digits=16, decimal_places=4)
-FACTOR = dict(max_digits=7, decimal_places=4)
+MONEY = exact(16, 4)
+FACTOR = exact(7, 4)
 
 
 class RecipientStatus(StrEnum):
@@ -85,7 +86,7 @@ class FundTranche(SQLModel, table=True):
     tranche_index: int = Field(ge=1)
     label: str = Field(max_length=64)
     years_after_approval: int = Field(ge=0)
-    share_pct: Decimal = Field(max_digits=7, decimal_places=4)
+    share_pct: Decimal = Field(**exact(7, 4))
     requires_review: bool
     scheduled_on: date = Field(description="计划下达日")
     indicator_doc_no: Optional[str] = Field(default=None, max_length=64, description="中央直达资金指标发文文号")

@@ -16,7 +16,9 @@ from typing import Optional
 from sqlalchemy import JSON, Column, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-MONEY = dict(max_digits=16, decimal_places=4)
+from models.exact import exact
+
+MONEY = exact(16, 4)
 
 
 class PlanStatus(StrEnum):

@@ -17,7 +17,9 @@ from typing import Optional
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-VALUE = dict(max_digits=18, decimal_places=4)
+from models.exact import exact
+
+VALUE = exact(18, 4)
 
 
 class Direction(StrEnum):
@@ -71,7 +73,7 @@ class PerformanceReview(SQLModel, table=True):
     plan_id: int = Field(foreign_key="implementation_plan.id")
     recipient_id: int = Field(foreign_key="funding_recipient.id")
     year_index: int = Field(ge=1)
-    score: Decimal = Field(max_digits=7, decimal_places=2)
+    score: Decimal = Field(**exact(7, 2))
     grade: str = Field(max_length=16)
     indicators_met: int
     indicators_total: int

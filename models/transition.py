@@ -14,6 +14,7 @@ from sqlmodel import Field, SQLModel
 
 from models.append_only import append_only
 from models.enums import ApplicationStatus, ReviewLevel, Role
+from models.exact import exact
 
 APPEND_ONLY_MESSAGE = "transition log is append-only"
 
@@ -32,7 +33,7 @@ class Transition(SQLModel, table=True):
     to_level: ReviewLevel
     to_status: ApplicationStatus
     reason: Optional[str] = None
-    score: Optional[Decimal] = Field(default=None, max_digits=7, decimal_places=2)
+    score: Optional[Decimal] = Field(default=None, **exact(7, 2))
     step_key: Optional[str] = Field(default=None, max_length=128, description="the pipeline step that wrote it")
 
 

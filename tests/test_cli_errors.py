@@ -27,7 +27,7 @@ NOT_RUN = {
     "serve": "starts the scheduler and the web console until stopped",
     "mail sink": "starts an SMTP server until stopped",
     "demo": "runs the whole demonstration (minutes) in its own folder",
-    "db regenerate-initial": "development only: rewrites migrations/versions/0001_initial.py",
+    "db revision": "development only: writes a new script under migrations/versions/",
 }
 
 NOPE = "NOPE"

@@ -17,11 +17,11 @@ from typer.testing import CliRunner
 
 from models import Application, Call, Enterprise, Programme
 from models.db import make_engine
-from srdi.migrate import MigrationError, alembic_config, head_revision, upgrade
+from srdi.migrate import MigrationError, alembic_config, head_revision, revisions, upgrade
 
 pytestmark = pytest.mark.postgres  # runs on SQLite and, with SRDI_TEST_POSTGRES_URL, on PostgreSQL
 
-REGENERATE_HINT = "the models changed since migrations/versions/0001_initial.py was generated: run `make migration`"
+REGENERATE_HINT = "the models changed since the last migration: run `make migration m=\"…\"` and review the new revision"
 
 
 @pytest.fixture
@@ -90,7 +90,7 @@ def test_migrated_transition_log_refuses_update_and_delete(migrated):
 
 def test_second_upgrade_changes_nothing(empty_db_url):
     first = upgrade(empty_db_url)
-    assert (first.before, first.applied) == (None, [head_revision()])
+    assert (first.before, first.applied) == (None, revisions())
     assert first.jurisdictions_added == first.jurisdictions_total > 3000
     assert first.programmes_changed == first.programmes_total > 0
     engine = make_engine(empty_db_url)
@@ -134,7 +134,7 @@ def test_db_commands_report_in_chinese(empty_db_url):
     runner = CliRunner()
     first = runner.invoke(app, ["upgrade"])
     assert first.exit_code == 0, first.output
-    assert f"执行迁移 1 个（{head_revision()}）" in first.output
+    assert f"执行迁移 {len(revisions())} 个（{', '.join(revisions())}）" in first.output
     added, total = map(int, re.search(r"行政区划：新增 (\d+) 个，共 (\d+) 个", first.output).groups())
     assert added == total > 3000
 
