@@ -1,6 +1,8 @@
 """SQLModel tables, enums, and engine setup. Nothing here imports Prefect."""
 
 from models.application import Application
+from models.audit_chain import AuditSeal
+from models.audit_log import OperatorLog, UserChange
 from models.deadline import Deadline
 from models.eligibility import EligibilityVerdict
 from models.enterprise import Enterprise, EnterpriseFinancialYear
@@ -33,6 +35,7 @@ from models.web_session import WebSession
 
 __all__ = [
     "Application",
+    "AuditSeal",
     "Bureau",
     "Call",
     "ComplianceOpinion",
@@ -54,6 +57,7 @@ __all__ = [
     "Notice",
     "NoticeEntry",
     "Objection",
+    "OperatorLog",
     "OutgoingMail",
     "Payment",
     "PaymentAdjustment",
@@ -74,6 +78,7 @@ __all__ = [
     "StepBlock",
     "Transition",
     "User",
+    "UserChange",
     "WebSession",
     "WorkArrangement",
 ]

@@ -18,6 +18,7 @@ from typing import Optional
 from sqlalchemy import CheckConstraint, Index, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
+from models.append_only import append_only
 from models.exact import exact
 from models.funding_plan import ItemType, PlatformCategory
 
@@ -157,6 +158,11 @@ class PaymentAdjustment(SQLModel, table=True):
     legal_basis: Optional[str] = Field(default=None, max_length=128, description="e.g. 《财政违法行为处罚处分条例》")
     decided_by: str = Field(max_length=64)
     decided_at: datetime
+
+
+# A payment never changes once written: a correction is a PaymentAdjustment (扣减 / 追回) against it.
+append_only(Payment.__table__, "payment is immutable: record a deduction or clawback instead")
+append_only(PaymentAdjustment.__table__, "payment_adjustment is append-only")
 
 
 class RunStatus(StrEnum):

@@ -50,6 +50,7 @@ SUBCOMMANDS = [
     ("srdi.cli.pipeline_cmd", "pipeline"),
     ("srdi.cli.status_cmd", "status"),
     ("srdi.cli.application_cmd", "application"),
+    ("srdi.cli.audit_cmd", "audit"),
     ("srdi.cli.intake_cmd", "import"),
     ("srdi.cli.eligibility_cmd", "eligibility"),
     ("srdi.cli.export_cmd", "export"),
