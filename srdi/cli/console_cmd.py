@@ -6,19 +6,20 @@ import sys
 from typing import Optional
 
 import typer
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from models.clock import clock
 from models.db import session_scope
 from models.enums import Role
 from models.errors import NotFound
 from models.jurisdiction import Jurisdiction, User
+from srdi.cli.identity import os_user
 from srdi.cli.output import JSON_OPTION, emit, one_of, table
 from srdi.web.passwords import check_strength, hash_password
 from tasks.people.scope import subtree_clause
-from tasks.people.users import add_user
+from tasks.people.users import add_user, set_active, set_password_hash
 
-app = typer.Typer(help="控制台账号：新增、查看、设置密码", no_args_is_help=True)
+app = typer.Typer(help="控制台账号：新增、查看、设置密码、停用、启用", no_args_is_help=True)
 
 ROLES = [r.value for r in Role if r != Role.system]
 
@@ -42,9 +43,7 @@ def set_password(
     check_strength(password)
     digest = hash_password(password)
     with session_scope() as session:
-        changed = session.execute(update(User).where(User.username == username).values(password_hash=digest)).rowcount
-        if changed != 1:
-            raise NotFound(f"用户 {username} 不存在（可用 srdi user add 新增）")
+        set_password_hash(session.connection(), username, digest, changed_by=f"os:{os_user()}", now=clock.now())
     typer.echo(f"已设置 {username} 的密码")
 
 
@@ -61,9 +60,25 @@ def add(
     one_of(role, ROLES, "角色")
     with session_scope() as session:
         result = add_user(session.connection(), username, role, jurisdiction, name, email=email,
-                          enterprise_uscc=enterprise, now=clock.now())
+                          enterprise_uscc=enterprise, now=clock.now(), changed_by=f"os:{os_user()}")
     done = "已新增" if result["created"] else "已存在（信息相同，未改动）"
     typer.echo(f"{done}用户 {username}（{name}，辖区 {jurisdiction}，角色 {role}）；设置密码：srdi user set-password {username}")
+
+
+@app.command("disable")
+def disable(username: str = typer.Argument(..., help="用户名")) -> None:
+    """Disable USERNAME: they can no longer sign in or act (--as); logged in the user-change log."""
+    with session_scope() as session:
+        changed = set_active(session.connection(), username, False, changed_by=f"os:{os_user()}", now=clock.now())
+    typer.echo(f"已停用用户 {username}" if changed else f"用户 {username} 此前已停用，未作改动")
+
+
+@app.command("enable")
+def enable(username: str = typer.Argument(..., help="用户名")) -> None:
+    """Enable USERNAME again; logged in the user-change log."""
+    with session_scope() as session:
+        changed = set_active(session.connection(), username, True, changed_by=f"os:{os_user()}", now=clock.now())
+    typer.echo(f"已启用用户 {username}" if changed else f"用户 {username} 已是启用状态，未作改动")
 
 
 @app.command("list")

@@ -9,6 +9,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from models.clock import clock
+from srdi.cli.identity import operator
 from srdi.cli.output import JSON_OPTION, console, emit, table
 
 app = typer.Typer(help="申报数据导入：下载模板、导入申报工作簿（.xlsx/.csv）", no_args_is_help=True)
@@ -64,6 +65,7 @@ def applications(
     """Import a workbook into a call: all or nothing unless --skip-invalid."""
     from tasks.intake.workbook_import import import_applications
 
+    actor = operator(actor, system_allowed=True)
     bar, report = _progress_bar(not as_json)
     try:
         outcome = import_applications(file, call, actor=actor, skip_invalid=skip_invalid, errors_out=errors_out,

@@ -10,7 +10,9 @@ from sqlalchemy import select
 from models.clock import local
 from models.db import get_engine
 from models.notice import Notice
+from srdi.cli.identity import operator
 from srdi.cli.output import JSON_OPTION, emit, one_of, table
+from tasks.people.operators import SYSTEM
 
 app = typer.Typer(help="公示：开启、期满认定、查看、登记与处理异议", no_args_is_help=True)
 
@@ -32,6 +34,7 @@ def open_(call: str = typer.Option(..., "--call", help="申报批次 ID"),
     """开启批次终审级推荐名单的公示（重复执行不会重复开启）。"""
     from tasks.notice.publication import open_notice
 
+    as_user = None if operator(as_user, system_allowed=True) == SYSTEM else as_user
     with get_engine().begin() as connection:
         ids = open_notice(connection, call, jurisdiction_code=jurisdiction, username=as_user)
         rows = connection.execute(select(Notice).where(Notice.id.in_(ids))).all() if ids else []
@@ -107,6 +110,7 @@ def object_(application: str = typer.Argument(..., help="申报编号"),
     """登记现在收到的异议（仅限公示期内）；该申请暂停公示、进入调查。"""
     from tasks.notice.objections import record_objection
 
+    as_user = operator(as_user)
     with get_engine().begin() as connection:
         objection_id = record_objection(connection, application, objector=objector, contact=contact, grounds=grounds,
                                         username=as_user)
@@ -123,6 +127,7 @@ def resolve(objection: int = typer.Argument(..., help="异议编号"),
     from tasks.notice.objections import resolve_objection
 
     one_of(outcome, ("upheld", "rejected"), "调查结论")
+    as_user = operator(as_user)
     with get_engine().begin() as connection:
         result = resolve_objection(connection, objection, outcome, finding, as_user)
     emit(result, as_json, lambda r: typer.echo(f"异议 {objection}：{_label(r['outcome'])}；申请现为 {_label(r['application_status'])}"))

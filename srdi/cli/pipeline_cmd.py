@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from models.clock import clock
+from srdi.cli.identity import operator
 from srdi.cli.output import JSON_OPTION, emit
 from tasks.reports.labels import outcome_text
 
@@ -77,6 +78,7 @@ def close_level(
 ) -> None:
     """Close CALL's LEVEL review in JURISDICTION: quota, forward up the route, lapse or escalate the undecided."""
     _check_window(call, level, jurisdiction)
+    actor = operator(actor, system_allowed=True)
     from flows.level_close import close_level_flow
 
     result = close_level_flow(call, level, jurisdiction, actor, clock.now().isoformat())

@@ -8,6 +8,7 @@ import typer
 
 from models.db import get_engine
 from models.profile import Profile
+from srdi.cli.identity import operator
 from srdi.cli.output import JSON_OPTION, emit, one_of, parse_day, table
 
 app = typer.Typer(help="认定：证书查询、撤销、禁止申报、更名备案", no_args_is_help=True)
@@ -63,6 +64,7 @@ def revoke(certificate: str = typer.Argument(..., help="证书编号"),
     """撤销一项认定（须写明理由）。"""
     from tasks.recognition.titles import revoke_recognition
 
+    as_user = operator(as_user)
     with get_engine().begin() as connection:
         revoke_recognition(connection, certificate, reason, as_user)
     typer.echo(f"已撤销 {certificate}：{reason}")
@@ -76,6 +78,7 @@ def ban(uscc: str = typer.Argument(..., help="统一社会信用代码"),
     """提供虚假材料：撤销该项目称号，并在规定年限内禁止申报。"""
     from tasks.recognition.sanctions import ban_enterprise
 
+    as_user = operator(as_user)
     with get_engine().begin() as connection:
         result = ban_enterprise(connection, uscc, programme, reason, as_user)
     emit(result, as_json, lambda r: typer.echo(
@@ -90,8 +93,10 @@ def rename(uscc: str = typer.Argument(..., help="统一社会信用代码"),
     """更名备案；逾期备案按项目规程处理（如河北：视为自动放弃资格）。"""
     from tasks.recognition.name_change import file_name_change
 
+    day = parse_day(changed_on, "--changed-on")
+    as_user = operator(as_user)
     with get_engine().begin() as connection:
-        result = file_name_change(connection, uscc, name, parse_day(changed_on, "--changed-on"), as_user)
+        result = file_name_change(connection, uscc, name, day, as_user)
     emit(result, as_json, lambda r: typer.echo(
         f"按期备案 {r['filed']} 项；逾期 {r['late']} 项" + (f"，视为自动放弃资格、撤销称号 {r['revoked']} 项" if r["late"] else "")))
 

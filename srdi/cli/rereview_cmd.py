@@ -10,7 +10,9 @@ import typer
 
 from models.clock import SHANGHAI, parse_instant
 from models.db import get_engine
+from srdi.cli.identity import operator
 from srdi.cli.output import JSON_OPTION, UsageError, emit, table
+from tasks.people.operators import SYSTEM
 
 app = typer.Typer(help="复核：开启复核批次、登记复核申请、查看复核名单", no_args_is_help=True)
 
@@ -45,6 +47,7 @@ def open_(programme: str = typer.Option(..., "--programme", help="项目规程 I
     """开启复核批次：复核到期年度为 YEAR 的全部有效认定。"""
     from tasks.recognition.rereview import open_rereview
 
+    as_user = None if operator(as_user, system_allowed=True) == SYSTEM else as_user
     with get_engine().begin() as connection:
         result = open_rereview(connection, programme, year, _closes(closes), username=as_user)
     emit(result, as_json, lambda r: typer.echo(
@@ -66,6 +69,7 @@ def apply(programme: str = typer.Option(..., "--programme", help="项目规程 I
 
     if not file and not usccs:
         raise UsageError("请用 --file 给出名单，或用 --uscc 给出统一社会信用代码")
+    as_user = operator(as_user, system_allowed=True)
     codes = [*(read_codes(file) if file else []), *(normalise_uscc(code) for code in usccs or [])]
     call_id = call_id_for(programme, year, kind="re_review")
     with get_engine().begin() as connection:

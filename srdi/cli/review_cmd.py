@@ -9,6 +9,7 @@ import typer
 
 from models.db import get_engine
 from models.enums import ReviewLevel
+from srdi.cli.identity import operator
 from srdi.cli.output import JSON_OPTION, UsageError, emit
 from tasks.reports.labels import status_label
 from tasks.review.decisions import Decision, Outcome
@@ -50,8 +51,10 @@ def decide(
     as_json: bool = JSON_OPTION,
 ) -> None:
     """Record a reviewer's decision on APPLICATION at its current level."""
+    parsed = _score(score)
+    actor = operator(actor)
     with get_engine().begin() as connection:
-        outcome = decide_one(connection, application, decision, actor, reason=reason, score=_score(score),
+        outcome = decide_one(connection, application, decision, actor, reason=reason, score=parsed,
                              expected_version=version)
     _show(outcome, as_json)
 
@@ -60,6 +63,7 @@ def decide(
 def resubmit(application: str = typer.Argument(..., help="申报编号或 ID"), reason: Optional[str] = REASON,
              version: Optional[int] = VERSION, actor: str = ACTOR, as_json: bool = JSON_OPTION) -> None:
     """The applicant resubmits a returned application to the same level."""
+    actor = operator(actor)
     with get_engine().begin() as connection:
         outcome = resubmit_one(connection, application, actor, reason=reason, expected_version=version)
     _show(outcome, as_json)
@@ -69,6 +73,7 @@ def resubmit(application: str = typer.Argument(..., help="申报编号或 ID"), 
 def withdraw(application: str = typer.Argument(..., help="申报编号或 ID"), reason: Optional[str] = REASON,
              version: Optional[int] = VERSION, actor: str = ACTOR, as_json: bool = JSON_OPTION) -> None:
     """The applicant withdraws the application (before the provincial level)."""
+    actor = operator(actor)
     with get_engine().begin() as connection:
         outcome = withdraw_one(connection, application, actor, reason=reason, expected_version=version)
     _show(outcome, as_json)

@@ -1,4 +1,8 @@
-"""Bureau and applicant users (用户): who may act, in which jurisdiction, for which enterprise."""
+"""Bureau and applicant users (用户): who may act, in which jurisdiction, for which enterprise.
+
+Every change of an account (created, disabled, enabled, password set) writes a ``user_change`` row in the
+same transaction: who changed which user how — never the password (models/audit_log.py).
+"""
 
 from __future__ import annotations
 
@@ -6,9 +10,11 @@ import re
 from datetime import datetime
 from typing import Optional
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
+from models.audit_log import UserChange, UserChangeKind
+from models.clock import clock
 from models.enterprise import Enterprise, InvalidUSCC, normalise_uscc
 from models.enums import Role
 from models.errors import NotFound, RuleViolation
@@ -18,8 +24,19 @@ USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
+RESERVED = frozenset({"system"})       # the identity of a flow (流程), never an account
+
+
+def record_user_change(connection: Connection, username: str, kind: UserChangeKind, changed_by: str, *,
+                       detail: Optional[str] = None, now: Optional[datetime] = None) -> None:
+    """用户变更记录: one row of the chained, append-only user-change log."""
+    connection.execute(UserChange.__table__.insert().values(at=now or clock.now(), username=username, kind=kind.value,
+                                                            detail=detail, changed_by=changed_by))
+
+
 def add_user(connection: Connection, username: str, role: str, jurisdiction_code: str, display_name: str, *,
-             email: Optional[str] = None, enterprise_uscc: Optional[str] = None, now: Optional[datetime] = None) -> dict:
+             email: Optional[str] = None, enterprise_uscc: Optional[str] = None, now: Optional[datetime] = None,
+             changed_by: str = "system") -> dict:
     """Create a user; adding the same user again with the same details changes nothing.
 
     Reviewers (审核人员) decide at their jurisdiction's level; applicants (申报企业) name their
@@ -27,6 +44,8 @@ def add_user(connection: Connection, username: str, role: str, jurisdiction_code
     """
     if not USERNAME.match(username or ""):
         raise RuleViolation(f"用户名 {username!r} 应为2–64位字母、数字或 _ . @ -，以字母或数字开头")
+    if username.lower() in RESERVED:
+        raise RuleViolation(f"用户名 {username} 是流程的保留身份，不能用作账号")
     try:
         role = Role(role)
     except ValueError:
@@ -59,4 +78,26 @@ def add_user(connection: Connection, username: str, role: str, jurisdiction_code
         return {**row, "id": existing.id, "created": False}
     connection.execute(User.__table__.insert(), [{**row, "active": True, "created_at": now}])
     new_id = connection.execute(select(User.id).where(User.username == username)).scalar()
+    record_user_change(connection, username, UserChangeKind.created, changed_by, now=now,
+                       detail=f"角色 {role.value}，辖区 {jurisdiction_code}" + (f"，企业 {enterprise_id}" if enterprise_id else ""))
     return {**row, "id": new_id, "created": True}
+
+
+def set_password_hash(connection: Connection, username: str, password_hash: str, *, changed_by: str,
+                      now: Optional[datetime] = None) -> None:
+    """设置/重置密码: store the hash and log that it changed (not the hash)."""
+    if connection.execute(update(User).where(User.username == username).values(password_hash=password_hash)).rowcount != 1:
+        raise NotFound(f"用户 {username} 不存在（可用 srdi user add 新增）")
+    record_user_change(connection, username, UserChangeKind.password_set, changed_by, now=now)
+
+
+def set_active(connection: Connection, username: str, active: bool, *, changed_by: str, now: Optional[datetime] = None) -> bool:
+    """停用 / 启用 an account; False (and nothing logged) when it already was."""
+    current = connection.execute(select(User.active).where(User.username == username)).first()
+    if current is None:
+        raise NotFound(f"用户 {username} 不存在")
+    if bool(current.active) == active:
+        return False
+    connection.execute(update(User).where(User.username == username).values(active=active))
+    record_user_change(connection, username, UserChangeKind.enabled if active else UserChangeKind.disabled, changed_by, now=now)
+    return True
