@@ -326,11 +326,12 @@ class SystemActor:
 
 @dataclass(frozen=True)
 class Applied:
-    """What an ``apply`` changed: the ids (sorted) of the rows that took the action."""
+    """What an ``apply`` changed: the ids (sorted) of the rows that took the action (and, when asked, their new versions)."""
 
     machine: str
     action: str
     ids: list[int]
+    versions: dict[int, int] = field(default_factory=dict)
 
     @property
     def count(self) -> int:

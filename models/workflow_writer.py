@@ -119,7 +119,7 @@ def _log_statement(m: Machine, a: Action, shape: Shape, creating: bool, whole: b
     return log.insert().from_select(list(columns), select(*columns.values()).where(where)).execution_options(preserve_rowcount=True)
 
 
-def _update_statement(m: Machine, a: Action, shape: Shape, whole: bool):
+def _update_statement(m: Machine, a: Action, shape: Shape, whole: bool, versions: bool):
     t = _table(m)
     values: dict[str, Any] = {key: bindparam(f"v_{key}", type_=t.c[key].type) for key in shape.value_keys}
     if a.target is not None:
@@ -131,7 +131,8 @@ def _update_statement(m: Machine, a: Action, shape: Shape, whole: bool):
     if not values:
         return None                # a non-move that sets nothing: the log row is all there is
     condition = _condition(m, a, shape, False)
-    return t.update().where(_all_or_nothing(m, condition, shape) if whole else condition).values(values)
+    update = t.update().where(_all_or_nothing(m, condition, shape) if whole else condition).values(values)
+    return update.returning(t.c.id, t.c[m.version_column]) if versions else update
 
 
 def _in_transitions(m: Machine, a: Action) -> bool:
@@ -163,16 +164,18 @@ def _row_update(shape: Shape):
 
 
 @lru_cache(maxsize=512)
-def _statements(shape: Shape, creating: bool):
-    """(log insert, update, legal-rows select) for one shape; the first write of the IN (…) form is all-or-nothing.
+def _statements(shape: Shape, creating: bool, checked: bool = False, versions: bool = False):
+    """(log insert, update, legal-rows select) for one shape; the first write of the IN (…) form is all-or-nothing
+    unless the caller ``checked`` the rows in its transaction; ``versions``: the update returns each row's new version.
 
     The per-row form has no log statement: its log rows are built from the legal-rows select."""
     m = get_machine(shape.machine)
     a = m.action(shape.action)
     in_shape = Shape(m.name, a.name, False, (), shape.guard_keys, None, None)
     legal = select(*_before_columns(m, shape)).where(_condition(m, a, in_shape, creating))
-    log = _log_statement(m, a, shape, creating, whole=True) if m.logged and not shape.per_row else None
-    update = None if creating else _update_statement(m, a, shape, whole=log is None and not shape.per_row)
+    log = _log_statement(m, a, shape, creating, whole=not checked) if m.logged and not shape.per_row else None
+    whole = log is None and not shape.per_row and not checked
+    update = None if creating else _update_statement(m, a, shape, whole, versions)
     return log, update, legal
 
 
@@ -207,7 +210,7 @@ def apply(connection: Connection, machine: Union[str, Machine], action: str, ids
           batches: Optional[Sequence[tuple[Iterable[int], Mapping[str, Any]]]] = None,
           reason: Optional[str] = None, reasons: Optional[Mapping[int, Optional[str]]] = None,
           step_key: Optional[str] = None, jurisdiction_column: Optional[str] = None, step_key_column: Optional[str] = None,
-          skip_others: bool = False, conflict: Conflict = None) -> Applied:
+          skip_others: bool = False, conflict: Conflict = None, checked: bool = False, versions: bool = False) -> Applied:
     """Apply ``action`` of ``machine`` to the rows ``ids`` (or to every row matching ``where``).
 
     ``guard`` adds equality conditions every row must meet (``{"version": 4}``; ``None`` means IS
@@ -220,6 +223,11 @@ def apply(connection: Connection, machine: Union[str, Machine], action: str, ids
     rows that may, leave the rest) or ``where`` is given, every listed row must be able to take the
     action, else ``IllegalMove`` (its message ``conflict`` when the caller gives one) and nothing of
     it is written. The version column is increased and the touched column set to ``at`` by the writer.
+
+    ``checked``: the caller has just read, in its own transaction, that every row may take the action
+    under the same guard, so the writer skips its all-or-nothing count; a row that moved meanwhile
+    still raises, and the caller's transaction (which every caller has) rolls back what was written.
+    ``versions``: ``Applied.versions`` gives each moved row's new version (RETURNING; no re-read).
     """
     m = get_machine(machine)
     a = m.action(action)
@@ -238,7 +246,9 @@ def apply(connection: Connection, machine: Union[str, Machine], action: str, ids
     shape = Shape(m.name, a.name, per_row, tuple(sorted(set(values) | batch_keys | (row_keys if per_row else set()))),
                   tuple(sorted((k, v is None) for k, v in guard.items())), jurisdiction_column, step_key_column,
                   () if per_row else tuple(sorted(row_keys)))
-    log, update, legal = _statements(shape, False)
+    if versions and (not m.version_column or a.target is None or per_row or batches):
+        raise ValueError("versions are returned only by a versioned move of listed rows")
+    log, update, legal = _statements(shape, False, checked, versions)
     params = _params(m, a, actor, at, reason, step_key)
     params.update({f"g_{k}": v for k, v in guard.items() if v is not None})
     params.update({f"v_{k}": v for k, v in values.items()})
@@ -248,6 +258,7 @@ def apply(connection: Connection, machine: Union[str, Machine], action: str, ids
     else:
         wanted = sorted(parts_of) if batches else sorted(set(ids or ()))
     done: list[int] = []
+    new_versions: dict[int, int] = {}
     for chunk in _chunks(wanted):
         if skip_others or per_row:
             found = {row.id: row for row in connection.execute(legal, {**params, "ids": chunk})}
@@ -270,9 +281,10 @@ def apply(connection: Connection, machine: Union[str, Machine], action: str, ids
                     for i in chunk])
             parts = _split(chunk, parts_of, batch_params) if batches else [(chunk, {})]
             _write(connection, m, a, chunk, conflict, log, update, {**params, "ids": chunk, "n": len(chunk)},
-                   [(part, {**params, **extra, "ids": part, "n": len(part)}) for part, extra in parts])
+                   [(part, {**params, **extra, "ids": part, "n": len(part)}) for part, extra in parts],
+                   new_versions if versions else None)
         done += chunk
-    return Applied(m.name, a.name, done)
+    return Applied(m.name, a.name, done, new_versions)
 
 
 def _batches(m: Machine, batches, ids, where) -> tuple[dict[int, int], list[dict]]:
@@ -320,15 +332,22 @@ def _select_where(connection: Connection, m: Machine, a: Action, where, guard: d
 
 
 def _write(connection: Connection, m: Machine, a: Action, chunk: list[int], conflict: Conflict, log, update,
-           log_params, updates: list[tuple[list[int], Any]]) -> None:
-    """The log rows (the all-or-nothing check), then the update of each part of the chunk; refused unless all moved."""
+           log_params, updates: list[tuple[list[int], Any]], versions: Optional[dict[int, int]] = None) -> None:
+    """The log rows (the all-or-nothing check), then the update of each part of the chunk; refused unless all moved.
+
+    With ``versions`` the update returns (id, new version) rows, collected there."""
     if log is not None:
         logged = connection.execute(log, log_params).rowcount
         if logged != len(chunk):
             raise _refusal(connection, m, a, chunk, conflict, False)
     if update is None:
         return
-    moved = sum(connection.execute(update, params).rowcount for _, params in updates)
+    if versions is None:
+        moved = sum(connection.execute(update, params).rowcount for _, params in updates)
+    else:
+        returned = [row for _, params in updates for row in connection.execute(update, params)]
+        versions.update((row[0], row[1]) for row in returned)
+        moved = len(returned)
     if moved != len(chunk):
         raise _refusal(connection, m, a, chunk, conflict, False)
 

@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import NamedTuple, Optional
 
-from sqlalchemy import and_, bindparam, case, func, select
+from sqlalchemy import and_, bindparam, case, select
 from sqlalchemy.engine import Connection
 
 from models.application import Application
@@ -25,16 +25,15 @@ from models.workflow_writer import Actor, apply
 
 _A, _W = Application.__table__, LevelWindow.__table__
 _IDS = bindparam("ids", expanding=True)
-# How many of the ids are pending at ``desk`` in a level window that is open and not yet late.
+# Each of the ids with its ref and level, and whether it is pending at ``desk`` in a level window that is open and in time.
 DECIDABLE = (
-    select(func.count(), func.sum(case((and_(
+    select(_A.c.id, _A.c.ref, _A.c.level, case((and_(
         _A.c.status == ApplicationStatus.pending, _A.c.review_jurisdiction_code == bindparam("desk"),
-        _W.c.closed_at.is_(None), _W.c.late_from > bindparam("now", type_=_W.c.late_from.type)), 1), else_=0)))
+        _W.c.closed_at.is_(None), _W.c.late_from > bindparam("now", type_=_W.c.late_from.type)), 1), else_=0).label("decidable"))
     .select_from(_A.outerjoin(_W, and_(_W.c.call_id == _A.c.call_id, _W.c.level == _A.c.level,
                                        _W.c.jurisdiction_code == _A.c.review_jurisdiction_code)))
     .where(_A.c.id.in_(_IDS))
 )
-OUTCOMES = select(_A.c.id, _A.c.ref, _A.c.level, _A.c.status, _A.c.version).where(_A.c.id.in_(_IDS))
 
 
 class Decided(NamedTuple):
@@ -48,18 +47,21 @@ class Decided(NamedTuple):
 
 
 def write_decisions(connection: Connection, decided: list[Decided], who: Actor, now: datetime, conflict: str,
-                    desk: Optional[str] = None) -> None:
-    """Apply every decision through the workflow writer, one statement set per (action, version, reason).
+                    desk: Optional[str] = None) -> dict[int, int]:
+    """Apply every decision through the workflow writer, one statement set per (action, version, reason); the new versions.
 
-    A decision read by version is guarded by it; a batch (version None) by the reviewer's ``desk``.
-    Scores are written with the status and logged with it. Conflict (nothing of the group written)
-    when any application moved meanwhile.
+    The caller has checked every application in this transaction. A decision read by version is
+    guarded by it; a batch (version None) by the reviewer's ``desk``. Scores are written with the
+    status and logged with it. Conflict when any application moved meanwhile (the caller's
+    transaction then rolls back).
     """
     groups: dict[tuple, list[Decided]] = defaultdict(list)
     for item in decided:
         groups[(item.action, item.version, item.reason, item.score is not None)].append(item)
+    versions: dict[int, int] = {}
     for (action, version, reason, scored), items in groups.items():
         guard = {"version": version} if version is not None else {"review_jurisdiction_code": desk}
-        apply(connection, APPLICATION, action, [i.application_id for i in items], actor=who, at=now, guard=guard,
-              reason=reason, row_values={i.application_id: {"score": i.score} for i in items} if scored else None,
-              conflict=conflict)
+        versions.update(apply(connection, APPLICATION, action, [i.application_id for i in items], actor=who, at=now, guard=guard,
+                              reason=reason, row_values={i.application_id: {"score": i.score} for i in items} if scored else None,
+                              conflict=conflict, checked=True, versions=True).versions)
+    return versions

@@ -10,8 +10,8 @@ it writes the new status and one transition row. The status change is guarded by
 (``Application.version``, or for a batch the pending status at the reviewer's desk): of two reviewers
 deciding the same application at once exactly one succeeds, the other gets ``Conflict``.
 
-``decide_many`` (批量审核) takes a reviewer's whole batch: the common case is verified by one counting
-query and written set-wise (tasks/review/decision_writes.py); anything unusual, and every refusal, goes
+``decide_many`` (批量审核) takes a reviewer's whole batch: the common case is verified by one query
+and written set-wise (tasks/review/decision_writes.py); anything unusual, and every refusal, goes
 through the per-application checks so the message names the application and the rule.
 
 Usage (the caller owns the transaction)::
@@ -45,7 +45,7 @@ from tasks.people.actors import Actor, load_actor
 from tasks.reference.calls import call_context
 from tasks.reference.programmes import get_profile, load_all
 from tasks.reports.labels import action_label, status_label
-from tasks.review.decision_writes import DECIDABLE, OUTCOMES, Decided, write_decisions
+from tasks.review.decision_writes import DECIDABLE, Decided, write_decisions
 from tasks.review.moves import chunks
 
 AppKey = Union[int, str]
@@ -62,6 +62,7 @@ RESULT = {
     Decision.return_: ApplicationStatus.returned,
     Decision.reject: ApplicationStatus.rejected,
 }
+LEVELS = {level.value: level for level in ReviewLevel}
 
 
 @dataclass(frozen=True)
@@ -190,10 +191,11 @@ def _scoring_by_application(connection: Connection, ids: list[int]) -> dict[int,
 
 def _fits_every_programme(items: list[DecisionItem]) -> bool:
     """True when every score is within every programme's range: then whose programme it is needs no lookup."""
-    ranges = {Scoring()} | {profile.scoring for profile in load_all().values()}
+    ranges = None
     for item in items:
         if item.score is None:
             continue
+        ranges = ranges or {Scoring()} | {profile.scoring for profile in load_all().values()}
         try:
             value = Decimal(str(item.score))
         except InvalidOperation:
@@ -219,10 +221,11 @@ def _check_score(score: Optional[Decimal], ref: str, scoring: Optional[Scoring])
 def _write(connection: Connection, changes: list[dict], who: Actor, now: datetime) -> list[Outcome]:
     """Status changes guarded by the version read, the scores, then the log; Conflict if any version moved."""
     ref = changes[0]["row"].ref if len(changes) == 1 else f"中有 {len(changes)} 件之一"
-    write_decisions(connection, [Decided(c["row"].id, c["action"], c["row"].version,
-                                         "；".join(p for p in (c["reason"], c["late"]) if p) or None, c["score"]) for c in changes],
-                    who, now, f"申报 {ref} 刚被他人修改，您的决定未保存，请刷新后重试")
-    return [Outcome(c["row"].id, c["row"].ref, ReviewLevel(c["row"].level), c["to"], c["row"].version + 1) for c in changes]
+    versions = write_decisions(connection, [Decided(c["row"].id, c["action"], c["row"].version,
+                                                    "；".join(p for p in (c["reason"], c["late"]) if p) or None, c["score"])
+                                            for c in changes],
+                               who, now, f"申报 {ref} 刚被他人修改，您的决定未保存，请刷新后重试")
+    return [Outcome(c["row"].id, c["row"].ref, ReviewLevel(c["row"].level), c["to"], versions[c["row"].id]) for c in changes]
 
 
 def _decide_set(connection: Connection, who: Actor, items: list[DecisionItem], now: datetime) -> Optional[list[Outcome]]:
@@ -230,7 +233,7 @@ def _decide_set(connection: Connection, who: Actor, items: list[DecisionItem], n
 
     The common batch — application ids, no expected versions, reasons and scores in order, every one
     pending at the reviewer's own desk in a level window that is open and in time — is verified by
-    one counting query and written in a few statements. Anything else (and every refusal, so that it
+    one query and written in a few statements. Anything else (and every refusal, so that it
     is explained precisely) goes through the per-application checks.
     """
     if who.role != Role.reviewer or any(not isinstance(i.application, int) or i.expected_version is not None for i in items):
@@ -246,21 +249,17 @@ def _decide_set(connection: Connection, who: Actor, items: list[DecisionItem], n
         except RuleViolation:
             return None
     ids = [item.application for item in items]
-    decidable = 0
+    read = {}
     for chunk in chunks(ids, 5000):
-        found, fine = connection.execute(DECIDABLE, {"ids": chunk, "desk": who.jurisdiction_code, "now": now}).one()
-        decidable += (fine or 0) if found == len(chunk) else -len(ids)
-    if decidable != len(ids):
+        read.update((row.id, row) for row in connection.execute(DECIDABLE, {"ids": chunk, "desk": who.jurisdiction_code, "now": now}))
+    if len(read) != len(ids) or not all(row.decidable for row in read.values()):
         return None
-    what = f"本批 {len(ids)} 件申报中有的" if len(ids) > 1 else f"申报 {connection.execute(OUTCOMES, {'ids': ids}).one().ref} "
-    write_decisions(connection, [Decided(item.application, item.decision.value, None, (item.reason or "").strip() or None,
-                                         scores[item.application]) for item in items],
-                    who, now, f"{what}刚被他人处理，您的决定未保存，请刷新后重试", desk=who.jurisdiction_code)
-    outcomes = {}
-    for chunk in chunks(ids, 5000):
-        outcomes.update((r.id, Outcome(r.id, r.ref, ReviewLevel(r.level), ApplicationStatus(r.status), r.version))
-                        for r in connection.execute(OUTCOMES, {"ids": chunk}))
-    return [outcomes[app_id] for app_id in ids]
+    what = f"本批 {len(ids)} 件申报中有的" if len(ids) > 1 else f"申报 {read[ids[0]].ref} "
+    versions = write_decisions(connection, [Decided(item.application, item.decision.value, None, (item.reason or "").strip() or None,
+                                                    scores[item.application]) for item in items],
+                               who, now, f"{what}刚被他人处理，您的决定未保存，请刷新后重试", desk=who.jurisdiction_code)
+    return [Outcome(item.application, read[item.application].ref, LEVELS[read[item.application].level], RESULT[item.decision],
+                    versions[item.application]) for item in items]
 
 
 def decide_many(connection: Union[Connection, Session], items: Sequence[DecisionItem], actor: str,

@@ -46,7 +46,7 @@ def apply_moves(connection: Connection, call_id: str, level: ReviewLevel, moves:
         common = dict(actor=user or SystemActor(), at=now, guard={"level": level, "status": from_status}, reason=reason,
                       step_key=f"close:{call_id}:{level.value}:", step_key_column="review_jurisdiction_code",
                       jurisdiction_column=None if user else "review_jurisdiction_code",
-                      conflict=lambda n: f"结束审核时有 {n} 件申报正被他人修改，本次未执行，请稍后重试")
+                      conflict=lambda n: f"结束审核时有 {n} 件申报正被他人修改，本次未执行，请稍后重试", checked=True)
         if to_level != level:
             apply(connection, APPLICATION, action, values={"level": to_level, "score": None},
                   batches=[(ids, {"review_jurisdiction_code": desk}) for desk, ids in by_desk.items()], **common)
