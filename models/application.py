@@ -43,6 +43,9 @@ class Application(SQLModel, table=True):
     score: Optional[Decimal] = Field(default=None, **exact(7, 2))
     category: Optional[str] = Field(default=None, max_length=16, description="分类 e.g. 79号 a/b/c 类")
     eligible: Optional[bool] = None
+    eligibility_override: Optional[str] = Field(
+        default=None, max_length=500,
+        description="推荐理由: why a reviewer recommended although the eligibility check said 不符合 (flagged in lists and exports)")
     facts: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     submitted_at: Optional[datetime] = None
     updated_at: Optional[datetime] = None

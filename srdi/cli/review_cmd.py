@@ -46,6 +46,7 @@ def decide(
     decision: Decision = typer.Option(..., "--decision", help="recommend（同意推荐）/ return（退回修改）/ reject（不予推荐）"),
     reason: Optional[str] = REASON,
     score: Optional[str] = typer.Option(None, "--score", help="评分（可选，最多两位小数）"),
+    override: Optional[str] = typer.Option(None, "--override", help="资格审查结论为“不符合”而仍同意推荐时的推荐理由（此时必填）"),
     version: Optional[int] = VERSION,
     actor: str = ACTOR,
     as_json: bool = JSON_OPTION,
@@ -55,7 +56,7 @@ def decide(
     actor = operator(actor)
     with get_engine().begin() as connection:
         outcome = decide_one(connection, application, decision, actor, reason=reason, score=parsed,
-                             expected_version=version)
+                             expected_version=version, override=override)
     _show(outcome, as_json)
 
 

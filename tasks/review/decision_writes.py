@@ -27,7 +27,7 @@ _A, _W = Application.__table__, LevelWindow.__table__
 _IDS = bindparam("ids", expanding=True)
 # Each of the ids with its ref and level, and whether it is pending at ``desk`` in a level window that is open and in time.
 DECIDABLE = (
-    select(_A.c.id, _A.c.ref, _A.c.level, case((and_(
+    select(_A.c.id, _A.c.ref, _A.c.level, _A.c.eligible, case((and_(
         _A.c.status == ApplicationStatus.pending, _A.c.review_jurisdiction_code == bindparam("desk"),
         _W.c.closed_at.is_(None), _W.c.late_from > bindparam("now", type_=_W.c.late_from.type)), 1), else_=0).label("decidable"))
     .select_from(_A.outerjoin(_W, and_(_W.c.call_id == _A.c.call_id, _W.c.level == _A.c.level,
@@ -44,6 +44,7 @@ class Decided(NamedTuple):
     version: Optional[int]
     reason: Optional[str]
     score: Optional[Decimal]
+    override: Optional[str] = None          # 资格审查不符合仍予推荐的理由, kept on the application
 
 
 def write_decisions(connection: Connection, decided: list[Decided], who: Actor, now: datetime, conflict: str,
@@ -51,17 +52,24 @@ def write_decisions(connection: Connection, decided: list[Decided], who: Actor, 
     """Apply every decision through the workflow writer, one statement set per (action, version, reason); the new versions.
 
     The caller has checked every application in this transaction. A decision read by version is
-    guarded by it; a batch (version None) by the reviewer's ``desk``. Scores are written with the
-    status and logged with it. Conflict when any application moved meanwhile (the caller's
+    guarded by it; a batch (version None) by the reviewer's ``desk``. Scores (and an eligibility
+    override) are written with the status; the score is logged with it. Conflict when any application moved meanwhile (the caller's
     transaction then rolls back).
     """
     groups: dict[tuple, list[Decided]] = defaultdict(list)
     for item in decided:
-        groups[(item.action, item.version, item.reason, item.score is not None)].append(item)
+        groups[(item.action, item.version, item.reason, item.score is not None, item.override is not None)].append(item)
     versions: dict[int, int] = {}
-    for (action, version, reason, scored), items in groups.items():
+    for (action, version, reason, scored, overridden), items in groups.items():
         guard = {"version": version} if version is not None else {"review_jurisdiction_code": desk}
         versions.update(apply(connection, APPLICATION, action, [i.application_id for i in items], actor=who, at=now, guard=guard,
-                              reason=reason, row_values={i.application_id: {"score": i.score} for i in items} if scored else None,
+                              reason=reason, row_values=_row_values(items, scored, overridden),
                               conflict=conflict, checked=True, versions=True).versions)
     return versions
+
+
+def _row_values(items: list[Decided], scored: bool, overridden: bool) -> Optional[dict[int, dict]]:
+    if not (scored or overridden):
+        return None
+    return {i.application_id: {**({"score": i.score} if scored else {}), **({"eligibility_override": i.override} if overridden else {})}
+            for i in items}

@@ -74,6 +74,7 @@ class DecisionItem:
     reason: Optional[str] = None
     score: Optional[Decimal] = None
     expected_version: Optional[int] = None
+    override: Optional[str] = None       # 推荐理由 when recommending an application the eligibility check found 不符合
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,7 @@ class Outcome:
 _DESK = Jurisdiction.__table__.alias("desk")
 _APPLICATIONS = (
     select(Application.id, Application.ref, Application.call_id, Application.enterprise_id, Application.level,
-           Application.status, Application.version, Application.review_jurisdiction_code,
+           Application.status, Application.version, Application.review_jurisdiction_code, Application.eligible,
            Jurisdiction.path.label("home_path"), Jurisdiction.name.label("home_name"), _DESK.c.name.label("desk_name"),
            LevelWindow.id.label("window_id"), LevelWindow.due_at, LevelWindow.late_from, LevelWindow.closed_at)
     .join(Jurisdiction, Jurisdiction.code == Application.jurisdiction_code)
@@ -171,7 +172,18 @@ def _check_reviewer(connection: Connection, who: Actor, row: Row, item: Decision
         # decided (or ended) since the reviewer looked: a conflict, whoever it was and whatever it became
         raise _already_decided(connection, row)
     if item.decision in (Decision.return_, Decision.reject) and not (item.reason or "").strip():
-        raise RuleViolation(f"申报 {row.ref}：“{action_label(item.decision.value)}”须写明原因（--reason）")
+        raise RuleViolation(f"申报 {row.ref}：“{action_label(item.decision.value)}”须写明原因")
+    if _overridden(row, item) and not (item.override or "").strip():
+        raise RuleViolation(f"申报 {row.ref}：资格审查结论为“不符合”，仍要同意推荐须写明推荐理由")
+
+
+def _overridden(row: Row, item: DecisionItem) -> bool:
+    """A recommendation against the eligibility check's 不符合 (it needs, and records, a reason)."""
+    return item.decision == Decision.recommend and row.eligible is False
+
+
+def _override_note(override: Optional[str]) -> Optional[str]:
+    return f"资格审查不符合，仍予推荐：{override.strip()}" if override and override.strip() else None
 
 
 def _scoring_by_call(connection: Connection, call_ids: set[str]) -> dict[str, Scoring]:
@@ -222,7 +234,8 @@ def _write(connection: Connection, changes: list[dict], who: Actor, now: datetim
     """Status changes guarded by the version read, the scores, then the log; Conflict if any version moved."""
     ref = changes[0]["row"].ref if len(changes) == 1 else f"中有 {len(changes)} 件之一"
     versions = write_decisions(connection, [Decided(c["row"].id, c["action"], c["row"].version,
-                                                    "；".join(p for p in (c["reason"], c["late"]) if p) or None, c["score"])
+                                                    "；".join(p for p in (c["reason"], _override_note(c.get("override")), c["late"])
+                                                             if p) or None, c["score"], c.get("override"))
                                             for c in changes],
                                who, now, f"申报 {ref} 刚被他人修改，您的决定未保存，请刷新后重试")
     return [Outcome(c["row"].id, c["row"].ref, ReviewLevel(c["row"].level), c["to"], versions[c["row"].id]) for c in changes]
@@ -236,7 +249,8 @@ def _decide_set(connection: Connection, who: Actor, items: list[DecisionItem], n
     one query and written in a few statements. Anything else (and every refusal, so that it
     is explained precisely) goes through the per-application checks.
     """
-    if who.role != Role.reviewer or any(not isinstance(i.application, int) or i.expected_version is not None for i in items):
+    if who.role != Role.reviewer or any(not isinstance(i.application, int) or i.expected_version is not None or i.override
+                                        for i in items):
         return None
     scores = {}
     scored = [i.application for i in items if i.score is not None]
@@ -252,7 +266,8 @@ def _decide_set(connection: Connection, who: Actor, items: list[DecisionItem], n
     read = {}
     for chunk in chunks(ids, 5000):
         read.update((row.id, row) for row in connection.execute(DECIDABLE, {"ids": chunk, "desk": who.jurisdiction_code, "now": now}))
-    if len(read) != len(ids) or not all(row.decidable for row in read.values()):
+    if len(read) != len(ids) or not all(row.decidable for row in read.values()) \
+            or any(_overridden(read[item.application], item) for item in items):
         return None
     what = f"本批 {len(ids)} 件申报中有的" if len(ids) > 1 else f"申报 {read[ids[0]].ref} "
     versions = write_decisions(connection, [Decided(item.application, item.decision.value, None, (item.reason or "").strip() or None,
@@ -267,7 +282,7 @@ def decide_many(connection: Union[Connection, Session], items: Sequence[Decision
     """Record a batch of decisions by one reviewer (批量审核); all are written or none."""
     connection, now = as_connection(connection), now or clock.now()
     who = load_actor(connection, actor)
-    items = [DecisionItem(i.application, Decision(i.decision), i.reason, i.score, i.expected_version) for i in items]
+    items = [DecisionItem(i.application, Decision(i.decision), i.reason, i.score, i.expected_version, i.override) for i in items]
     keys = [item.application for item in items]
     if len(set(map(str, keys))) != len(keys):
         raise RuleViolation("同一批决定中同一申报出现了两次")
@@ -285,23 +300,25 @@ def decide_many(connection: Union[Connection, Session], items: Sequence[Decision
         late = _check_window(row, now, late_ok=escalates and row.level == final_level)
         score = _check_score(item.score, row.ref, scoring[row.call_id])
         changes.append({"row": row, "to": RESULT[decision], "action": decision.value, "score": score,
+                        "override": item.override.strip() if _overridden(row, item) else None,
                         "reason": (item.reason or "").strip() or None, "late": late})
     return _write(connection, changes, who, now) if changes else []
 
 
 def decide(connection: Union[Connection, Session], application_id: AppKey, decision: Union[Decision, str], actor: str, *,
            reason: Optional[str] = None, score: Optional[Decimal] = None, expected_version: Optional[int] = None,
-           now: Optional[datetime] = None) -> Outcome:
+           override: Optional[str] = None, now: Optional[datetime] = None) -> Outcome:
     """Record one reviewer's decision (recommend / return / reject) on an application (id or ref).
 
     ``expected_version`` is the ``Application.version`` the reviewer saw; a different one is a Conflict.
+    ``override``: the reason for recommending an application whose eligibility check said 不符合 (required then).
     A SQLModel/SQLAlchemy Session may be passed instead of a Connection (its transaction is used).
     """
     try:
         decision = Decision(decision)
     except ValueError:
         raise RuleViolation(f"决定应为 recommend / return / reject，实际为 {decision!r}") from None
-    item = DecisionItem(application_id, decision, reason, score, expected_version)
+    item = DecisionItem(application_id, decision, reason, score, expected_version, override)
     return decide_many(connection, [item], actor, now)[0]
 
 

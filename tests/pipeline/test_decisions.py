@@ -183,3 +183,22 @@ def test_a_profile_states_the_levels_an_applicant_may_withdraw_at(world, program
     with pytest.raises(RuleViolation, match="已报送市（州）级，报送市（州）级后不能撤回"):
         with engine.begin() as c:
             withdraw(c, app_id, world.applicant(app_id))
+
+
+def test_recommending_an_application_that_failed_the_eligibility_check_needs_a_recorded_reason(world, programmes_dir):
+    """Issue 12 (7): a 不符合 verdict is not silently overridden — the batch and the single path both refuse without a reason."""
+    call = world.open("ladder")
+    failed, passed = world.apply(call, {"130102": 2})
+    with world.engine.begin() as c:
+        c.execute(update(Application).where(Application.id == failed).values(eligible=False))
+    with pytest.raises(RuleViolation, match="资格审查结论为“不符合”，仍要同意推荐须写明推荐理由"):
+        with world.engine.begin() as c:
+            decide_many(c, [DecisionItem(passed, "recommend"), DecisionItem(failed, "recommend")], world.reviewer("130102"))
+    assert [world.app(i).status for i in (failed, passed)] == [ApplicationStatus.pending] * 2
+    with world.engine.begin() as c:
+        decide_many(c, [DecisionItem(passed, "recommend"), DecisionItem(failed, "recommend", override=" 已补正审计报告，核实符合 ")],
+                    world.reviewer("130102"))
+    app = world.app(failed)
+    assert (app.status, app.eligibility_override) == (ApplicationStatus.recommended, "已补正审计报告，核实符合")
+    assert world.log(failed)[-1].reason == "资格审查不符合，仍予推荐：已补正审计报告，核实符合"
+    assert (world.app(passed).eligibility_override, world.log(passed)[-1].reason) == (None, None)
