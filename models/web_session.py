@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
-from typing import Any, Iterable, Optional
+from typing import Any, Optional
 
-from sqlalchemy import Index, update
+from sqlalchemy import Index, select, update
 from sqlmodel import Field, SQLModel
+
+from models.jurisdiction import User
 
 
 class RevokeReason:
@@ -52,12 +54,10 @@ def password_stamp(password_hash: Optional[str]) -> str:
     return hashlib.sha256((password_hash or "").encode("utf-8")).hexdigest()[:16]
 
 
-def revoke_user_sessions(connection: Any, user_ids: Iterable[int], reason: str, now: datetime) -> int:
-    """End every open session of these users (one UPDATE); returns how many were open."""
-    ids = list(user_ids)
-    if not ids:
-        return 0
+def revoke_user_sessions(connection: Any, username: str, reason: str, now: datetime) -> int:
+    """End every open session of ``username`` in one UPDATE (password set, account disabled); how many were open."""
     table = WebSession.__table__
+    whose = select(User.__table__.c.id).where(User.__table__.c.username == username).scalar_subquery()
     return connection.execute(
-        update(table).where(table.c.user_id.in_(ids), table.c.revoked_at.is_(None))
+        update(table).where(table.c.user_id == whose, table.c.revoked_at.is_(None))
         .values(revoked_at=now, revoke_reason=reason)).rowcount

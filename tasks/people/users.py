@@ -19,6 +19,7 @@ from models.enterprise import Enterprise, InvalidUSCC, normalise_uscc
 from models.enums import Role
 from models.errors import NotFound, RuleViolation
 from models.jurisdiction import Jurisdiction, User
+from models.web_session import RevokeReason, revoke_user_sessions
 
 USERNAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.@-]{1,63}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -85,19 +86,22 @@ def add_user(connection: Connection, username: str, role: str, jurisdiction_code
 
 def set_password_hash(connection: Connection, username: str, password_hash: str, *, changed_by: str,
                       now: Optional[datetime] = None) -> None:
-    """设置/重置密码: store the hash and log that it changed (not the hash)."""
+    """设置/重置密码: store the hash, end the user's open console sessions and log that it changed (not the hash)."""
     if connection.execute(update(User).where(User.username == username).values(password_hash=password_hash)).rowcount != 1:
         raise NotFound(f"用户 {username} 不存在（可用 srdi user add 新增）")
+    revoke_user_sessions(connection, username, RevokeReason.password_changed, now or clock.now())
     record_user_change(connection, username, UserChangeKind.password_set, changed_by, now=now)
 
 
 def set_active(connection: Connection, username: str, active: bool, *, changed_by: str, now: Optional[datetime] = None) -> bool:
-    """停用 / 启用 an account; False (and nothing logged) when it already was."""
+    """停用 / 启用 an account (disabling ends its open console sessions); False (and nothing logged) when it already was."""
     current = connection.execute(select(User.active).where(User.username == username)).first()
     if current is None:
         raise NotFound(f"用户 {username} 不存在")
     if bool(current.active) == active:
         return False
     connection.execute(update(User).where(User.username == username).values(active=active))
+    if not active:
+        revoke_user_sessions(connection, username, RevokeReason.user_disabled, now or clock.now())
     record_user_change(connection, username, UserChangeKind.enabled if active else UserChangeKind.disabled, changed_by, now=now)
     return True

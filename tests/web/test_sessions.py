@@ -85,6 +85,21 @@ def test_a_password_change_revokes_every_open_session_of_that_user(console, clie
     assert reasons == ["password-changed", "password-changed", None]
 
 
+def test_set_password_and_disable_revoke_the_rows_at_once(console, client, world, engine):
+    login(client, "changan")
+    with other_browser(console) as laptop:
+        login(laptop, "changan")
+    runner = CliRunner()
+    assert runner.invoke(cli, ["user", "set-password", "changan", "--password-stdin"], input=NEW_PASSWORD + "\n").exit_code == 0
+    rows = sessions_of(engine, "changan")                                # no request in between: revoked by the command
+    assert [r.revoke_reason for r in rows] == ["password-changed"] * 2 and all(r.revoked_at for r in rows)
+    assert login(client, "changan", NEW_PASSWORD).status_code == 303
+    done = runner.invoke(cli, ["user", "disable", "changan"])
+    assert done.exit_code == 0, done.output
+    assert sessions_of(engine, "changan")[-1].revoke_reason == "user-disabled"
+    assert client.get("/api/v1/me").status_code == 401
+
+
 def test_a_user_disabled_by_any_path_loses_their_sessions(client, world, engine):
     from sqlalchemy import update
 
