@@ -39,13 +39,13 @@ def decision_form(scope: Actor, app: dict[str, Any]) -> Optional[dict[str, Any]]
 
 
 def decide(engine: Engine, scope: Actor, application_id: int, decision: str, reason: str,
-           score: Optional[Decimal], version: int) -> None:
+           score: Optional[Decimal], version: int, override: str = "") -> None:
     """Record a reviewer's decision through the one domain function, in its own transaction."""
     from tasks.review.decisions import decide as record_decision
 
     with engine.begin() as connection:
         record_decision(connection, application_id, decision, scope.username, reason=reason or None, score=score,
-                        expected_version=version)
+                        expected_version=version, override=override or None)
 
 
 def eligibility_verdicts(session: Session, application_id: int) -> list[dict[str, Any]]:

@@ -119,7 +119,8 @@ def application_page(request: Request, application_id: RowId, scope: Actor = Dep
 
 @router.post("/applications/{application_id}/decision")
 def decide(request: Request, application_id: RowId, decision: str = Form(..., max_length=16), reason: str = Form("", max_length=2000),
-           score: str = Form("", max_length=32), version: int = Form(..., ge=0, le=MAX_ID), scope: Actor = Depends(current_user),
+           score: str = Form("", max_length=32), override: str = Form("", max_length=500), version: int = Form(..., ge=0, le=MAX_ID),
+           scope: Actor = Depends(current_user),
            session: Session = Depends(db_session)):
     queries.get_application(session, scope, application_id)  # 404 outside the subtree, before anything else
     try:
@@ -128,7 +129,7 @@ def decide(request: Request, application_id: RowId, decision: str = Form(..., ma
         flash(request, "error", f"评分应为数字，实际为 {score!r}")
         return RedirectResponse(f"/applications/{application_id}", status_code=303)
     try:
-        actions.decide(request.app.state.engine, scope, application_id, decision, reason.strip(), value, version)
+        actions.decide(request.app.state.engine, scope, application_id, decision, reason.strip(), value, version, override.strip())
         flash(request, "ok", f"已记录：{actions.DECISION_LABELS.get(decision, decision)}")
     except NotFound:
         raise

@@ -71,6 +71,7 @@ LIST_COLUMNS = (
     Application.score,
     Application.category,
     Application.eligible,
+    Application.eligibility_override,
     Application.submitted_at,
     Application.updated_at,
 )

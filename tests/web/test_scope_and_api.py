@@ -179,3 +179,24 @@ def test_pages_load_nothing_from_the_internet(client, world, path):
     login(client, "hebei")
     html = client.get(path).text
     assert "http://" not in html.replace("http://www.w3.org/2000/svg", "") and "https://" not in html
+
+
+def test_an_application_that_failed_the_eligibility_check_is_recommended_only_with_a_recorded_reason(client, world, engine):
+    """Issue 12 (7): the console warns, refuses a bare recommendation, and shows the reason once given."""
+    from sqlalchemy import update
+
+    app_id = world.first_in("130102")
+    with engine.begin() as c:
+        c.execute(update(Application).where(Application.id == app_id).values(eligible=False))
+    login(client, "changan")
+    form = client.get(f"/applications/{app_id}").text
+    assert 'id="eligibility-warning"' in form and 'name="override"' in form
+    data = {"csrf_token": csrf_of(form), "version": re.search(r'name="version" value="(\d+)"', form).group(1),
+            "decision": "recommend"}
+    refused = client.post(f"/applications/{app_id}/decision", follow_redirects=True, data=data)
+    assert "仍要同意推荐须写明推荐理由" in refused.text and 'class="flash error"' in refused.text
+    shown = client.post(f"/applications/{app_id}/decision", follow_redirects=True, data={**data, "override": "现场核查已补正"})
+    assert 'id="eligibility-override"' in shown.text and "资格审查不符合，仍予推荐：现场核查已补正" in shown.text
+    with engine.connect() as c:
+        row = c.execute(select(Application.status, Application.eligibility_override).where(Application.id == app_id)).one()
+    assert tuple(row) == (ApplicationStatus.recommended, "现场核查已补正")
