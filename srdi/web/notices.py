@@ -63,7 +63,7 @@ def visible_notices(session: Session, scope: Actor, notice_id: int | None = None
 def notice_entries(session: Session, scope: Actor, notice_id: int) -> list[dict[str, Any]]:
     stmt = (
         select(NoticeEntry.position, NoticeEntry.status, Application.id.label("application_id"), Application.ref,
-               Application.status.label("application_status"), Enterprise.name, Enterprise.uscc,
+               Application.status.label("application_status"), Application.eligibility_override, Enterprise.name, Enterprise.uscc,
                Jurisdiction.name.label("jurisdiction_name"))
         .join(Application, Application.id == NoticeEntry.application_id)
         .join(Enterprise, Enterprise.id == Application.enterprise_id)

@@ -87,3 +87,17 @@ def test_eligibility_verdicts_are_shown_on_the_application_page(client, world, e
         message = c.execute(select(EligibilityVerdict.message).where(
             EligibilityVerdict.application_id == world.first_in("130102")).order_by(EligibilityVerdict.id)).scalars().first()
     assert message and str(escape(message)) in page
+
+
+def test_the_internal_notice_list_flags_an_entry_recommended_against_the_eligibility_check(client, round_on_notice, engine):
+    from sqlalchemy import update
+
+    ids = round_on_notice
+    with engine.begin() as c:
+        c.execute(update(Application).where(Application.id == ids["a1"]).values(eligible=False, eligibility_override="专家复核符合"))
+    login(client, "hebei")
+    page = client.get(f"/notices/{ids['notice']}").text
+    row = re.search(f"<tr><td>\\d+</td><td><a[^>]*>{A1}</a>(.*?)</tr>", page, re.S).group(1)
+    assert "资格审查不符合，经说明推荐" in row and "专家复核符合" in row
+    other = re.search(f"<tr><td>\\d+</td><td><a[^>]*>{A2}</a>(.*?)</tr>", page, re.S).group(1)
+    assert "资格审查不符合" not in other
