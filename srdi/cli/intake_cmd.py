@@ -78,6 +78,7 @@ def applications(
         "errors_path": str(outcome.errors_path) if outcome.errors_path else None,
         "eligibility": vars(outcome.eligibility) if outcome.eligibility else None,
         "problems": [{"row": p.row, "column": p.column, "value": p.value, "expected": p.expected} for p in outcome.problems],
+        "conversions": [{"row": c.row, "column": c.column, "typed": c.typed, "stored_wan": str(c.stored)} for c in outcome.conversions],
     }
     emit(data, as_json, lambda _: _print_outcome(outcome))
     if outcome.problems and not outcome.written:
@@ -85,11 +86,19 @@ def applications(
 
 
 def _print_outcome(outcome) -> None:
+    from tasks.intake.cells import show
+
     if outcome.problems:
         table(f"发现 {len(outcome.problems)} 处问题（{outcome.rejected} 行）", ["行号", "列", "填写值", "问题"],
               [(p.row, p.column, p.value, p.expected) for p in outcome.problems[:SHOWN_PROBLEMS]])
         if len(outcome.problems) > SHOWN_PROBLEMS:
             typer.echo(f"……另有 {len(outcome.problems) - SHOWN_PROBLEMS} 处问题，见错误清单")
+    if outcome.conversions:
+        shown = outcome.conversions[:SHOWN_PROBLEMS]
+        table(f"金额单位换算 {len(outcome.conversions)} 处（已按万元存储）", ["行号", "列", "填写值", "存储（万元）"],
+              [(c.row, c.column, c.typed, show(c.stored)) for c in shown])
+        if len(outcome.conversions) > SHOWN_PROBLEMS:
+            typer.echo(f"……另有 {len(outcome.conversions) - SHOWN_PROBLEMS} 处换算（--json 列出全部）")
     if not outcome.written:
         typer.echo(f"未写入任何数据（共 {outcome.rows} 行）。请改正后重新导入，或使用 --skip-invalid 只导入有效行。")
     else:

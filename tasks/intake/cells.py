@@ -41,48 +41,104 @@ def fold(value: Any) -> str:
 
 
 _SEPARATORS = re.compile(r"[,_\s'’]")
-_UNIT_SUFFIX = re.compile(r"(万元|万|元|人|个|项|年|位)$")
+_TRAILING = re.compile(r"[^\d.)]+$")
+_LEADING = re.compile(r"^[^\d.(+\-]+")
+
+MONEY = "万元"
+# 金额单位 → the power of ten that turns it into 万元. "万" alone means 万元 and "亿" alone 亿元: in a column
+# whose unit is 万元 nothing else can be meant. Any other unit (千元, 美元, $ …) is refused, never guessed.
+TO_WAN = {"万元": 0, "万": 0, "元": -4, "亿元": 4, "亿": 4}
+CONVERTING = frozenset(unit for unit, power in TO_WAN.items() if power)
+COUNT_UNITS = frozenset(("人", "个", "项", "年", "位"))
+_FOREIGN_MONEY = frozenset(("千元", "百元", "十元", "百万元", "千万元", "十万元", "美元", "美金", "港元", "港币", "欧元", "日元",
+                            "英镑", "人民币", "元人民币", "万元人民币", "$", "US$", "USD", "RMB", "CNY", "HKD", "¥", "€", "£"))
+_UNIT_WORDS = frozenset(TO_WAN) | COUNT_UNITS | _FOREIGN_MONEY | {"%", "万人", "千人"}
 
 
-def parse_decimal(value: Any, *, percent: bool = False, percent_format: bool = False) -> Decimal:
-    """A number as typed: "1,234.5", "１２３４", "12.5%", "(300)" (accounting negative), "500万元".
+def parse_decimal(value: Any, *, percent: bool = False, percent_format: bool = False, unit: str | None = MONEY) -> Decimal:
+    """A number as typed, in the column's ``unit``: "1,234.5", "１２３４", "12.5%", "(300)" (accounting negative), "500万元".
 
-    ``percent``: the column is in percentage points, so a trailing % is accepted and an Excel cell
-    formatted as a percentage (``percent_format``, stored as 0.125) is read as 12.5.
+    ``unit`` is the column's: 万元 (the default) converts a typed 元 or 亿元 exactly (see ``read_number``);
+    ``percent`` (or ``unit="%"``): the column is in percentage points, so a trailing % is accepted and an
+    Excel cell formatted as a percentage (``percent_format``, stored as 0.125) is read as 12.5.
+    """
+    return read_number(value, unit="%" if percent else unit, percent_format=percent_format)[0]
+
+
+def read_number(value: Any, *, unit: str | None = MONEY, percent_format: bool = False) -> tuple[Decimal, str]:
+    """(the number in the column's ``unit``, the unit as typed — "" when the cell is a bare number).
+
+    A bare number is in the column's unit. In a 万元 column a trailing 元 is divided by 10,000 and
+    亿元 multiplied by 10,000, exactly (Decimal); 万元 and 万 are taken as they are. In a count or
+    year column (人, 个, 项, 年, 位) those words may follow the number, a money unit may not. A
+    unit that does not belong to the column is refused with what the column expects.
     """
     if isinstance(value, bool):
         raise CellError("应为数字")
+    percent = unit == "%"
     if value.__class__ is float and not percent_format:
         text = repr(value)
         if len(text) < 16 and "e" not in text:   # no float noise to tidy (12.500000000000002 is longer)
-            return Decimal(text)
+            return Decimal(text), ""
+    typed = ""
     if isinstance(value, (int, Decimal)):
         number = Decimal(value)
     elif isinstance(value, float):
         number = Decimal(repr(value))
     else:
-        text = fold(value)
+        text = _SEPARATORS.sub("", fold(value))
         negative = text.startswith("(") and text.endswith(")")
         if negative:
             text = text[1:-1]
-        has_percent = text.endswith("%")
-        if has_percent:
+        trailing = _TRAILING.search(text)
+        if trailing:
+            typed, text = trailing[0], text[: trailing.start()]
+        leading = _LEADING.match(text)
+        if leading and leading[0] in _UNIT_WORDS:
+            _refuse_unit(leading[0], unit)
+        if text.startswith("(") and text.endswith(")") and not negative:
+            negative, text = True, text[1:-1]
+        if typed == "%":
             if not percent:
                 raise CellError("应为数字（本列不是百分比，不要带 %）")
-            text = text[:-1]
             percent_format = False
-        text = _UNIT_SUFFIX.sub("", _SEPARATORS.sub("", text))
+        elif typed:
+            _check_unit(typed, unit)
         try:
             number = Decimal(text)
         except InvalidOperation:
             raise CellError("应为数字") from None
         if negative:
             number = -number
+        if not number.is_finite():
+            raise CellError("应为数字")
+        if unit == MONEY and TO_WAN.get(typed):
+            number = number.scaleb(TO_WAN[typed])
     if not number.is_finite():
         raise CellError("应为数字")
     if percent and percent_format:
         number = number * 100
-    return _tidy(number)
+    return _tidy(number), typed
+
+
+def _check_unit(typed: str, unit: str | None) -> None:
+    """Refuse a typed unit that is not the column's (or one of its plain spellings)."""
+    if unit == MONEY and typed in TO_WAN:
+        return
+    if unit not in (MONEY, "%") and typed in COUNT_UNITS:
+        return
+    if typed not in _UNIT_WORDS:
+        raise CellError("应为数字")
+    _refuse_unit(typed, unit)
+
+
+def _refuse_unit(typed: str, unit: str | None) -> None:
+    if unit == MONEY:
+        raise CellError(f"本列金额以万元计，不能使用单位“{typed}”：请换算为万元，或在数字后写明“元”“万元”或“亿元”")
+    if unit == "%":
+        raise CellError(f"应为百分比数字（如 12.5 或 12.5%），不能带“{typed}”")
+    shown = f"本列单位为{unit}，" if unit else ""
+    raise CellError(f"应为数字（{shown}不能带“{typed}”）")
 
 
 def _tidy(number: Decimal) -> Decimal:
@@ -96,11 +152,12 @@ def _tidy(number: Decimal) -> Decimal:
     return quantized.normalize()
 
 
-def parse_int(value: Any) -> int:
+def parse_int(value: Any, unit: str | None = None) -> int:
+    """A whole number; ``unit`` is the column's (人, 个 …), which may follow the number."""
     try:
-        number = parse_decimal(value)
-    except CellError:
-        raise CellError("应为整数") from None
+        number = parse_decimal(value, unit=unit)
+    except CellError as exc:
+        raise CellError("应为整数" if exc.expected == "应为数字" else exc.expected) from None
     if number != number.to_integral_value():
         raise CellError("应为整数")
     return int(number)

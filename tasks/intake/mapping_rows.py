@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any, Optional
 
 from models.enterprise import InvalidUSCC, normalise_uscc
 from models.enums import EnterpriseSize, ReviewLevel
 from tasks.intake.admission import Intake
+from tasks.intake.cells import MONEY, CellError, parse_decimal
 from tasks.intake.problem import Problem
 from tasks.intake.record import FISCAL_YEARS, NAME_MAX, IntakeRecord
 
@@ -27,11 +28,10 @@ INDUSTRY = re.compile(r"^[A-T](\d{2}|\d{3}|\d{4})?$")
 
 
 def _money(value: Any) -> Optional[Decimal]:
+    """An amount in 万元: a number, or text read as a workbook cell is ("69,420,000元" → 6942), see cells.read_number."""
     if value is None or value == "":
         return None
-    if isinstance(value, bool):
-        raise InvalidOperation
-    return Decimal(str(value))
+    return parse_decimal(value, unit=MONEY)
 
 
 def _financials(row: int, years: Any, problems: list[Problem]) -> dict[int, dict[str, Any]]:
@@ -50,8 +50,9 @@ def _financials(row: int, years: Any, problems: list[Problem]) -> dict[int, dict
         for name in REQUIRED_MONEY + OPTIONAL_MONEY:
             try:
                 out[name] = _money(item.get(name))
-            except (InvalidOperation, ValueError):
-                problems.append(Problem(row, name, item.get(name), f"{fiscal_year}年应为金额（万元）"))
+            except CellError as exc:
+                detail = "" if exc.expected == "应为数字" else f"：{exc.expected}"
+                problems.append(Problem(row, name, item.get(name), f"{fiscal_year}年应为金额（万元）{detail}"))
                 continue
             if name in REQUIRED_MONEY and (out[name] is None or out[name] < 0):
                 problems.append(Problem(row, name, item.get(name), f"{fiscal_year}年必填，且不得为负"))

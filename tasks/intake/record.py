@@ -42,6 +42,19 @@ class IntakeRecord:
     entry_level: Optional[ReviewLevel] = None  # None: the route's entry level
 
 
+@dataclass(frozen=True, slots=True)
+class UnitConversion:
+    """A money cell typed in 元 or 亿元 and stored in 万元 (金额单位换算), for the import report."""
+
+    row: int
+    column: str               # the header as written in the file
+    typed: str                # the cell as typed, e.g. "69,420,000元"
+    stored: Decimal           # 万元
+
+    def __str__(self) -> str:
+        return f"第{self.row}行「{self.column}」“{self.typed}” → {show(self.stored)} 万元"
+
+
 @dataclass
 class StoredApplication:
     """What a call already holds for one USCC (to tell a re-import from a conflicting row)."""

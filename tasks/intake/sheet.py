@@ -5,20 +5,25 @@ are titles (a 附件7 title names its 市（州）). A second header row of sub-
 具体领域 … as in 附件7, seed 004 L1437–1515) is folded into the first: "营业收入" over "2018"
 becomes "2018年营业收入", "《工业“四基”发展目录》所列重点领域" over "是否属于" becomes
 "《工业“四基”发展目录》所列重点领域/是否属于". Row numbers are the ones Excel shows.
+
+``open_sheet`` finds the header and leaves the rows in the file: each pass over ``Sheet.rows`` reads
+them again, one at a time (calamine for ordinary files, tasks/intake/xlsx_stream.py for a sheet whose
+XML exceeds ``STREAM_FROM_BYTES``), so an import's memory does not grow with the file.
 """
 
 from __future__ import annotations
 
 import csv
-import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any, Iterator, Optional
+from typing import Any, Callable, Iterable, Iterator, Optional
 
 from models.errors import SrdiError
 from tasks.intake.cells import clean_text, fold, is_blank
 from tasks.intake.fields import label_key, resolve_header
+from tasks.intake.xlsx_stream import Percent, sheet_members, stream_rows, styles, xml_pieces
 
 HEADER_SCAN_ROWS = 15
 SUB_LABELS = {label_key(t) for t in ("是否属于", "具体领域", "具体领域或环节", "是否填补", "国内/国际", "具体企业及创新项目", "是否")}
@@ -29,25 +34,57 @@ class WorkbookError(SrdiError):
     """A file srdi cannot read as an application workbook."""
 
 
+RowSource = Callable[[], Iterator[tuple[int, list[Any]]]]   # a fresh pass over (Excel row number, cell values)
+
+
 @dataclass
 class Sheet:
-    """What an import reads: the header texts by column, the data rows, and the title text."""
+    """What an import reads: the header texts by column, the data rows, and the title text.
+
+    ``rows`` is a list (``read_sheet``) or, from ``open_sheet``, a ``DataRows`` that reads the file again
+    on every pass and never holds more than one row. A number cell formatted as a percentage is a ``Percent``.
+    """
 
     path: Path
     sheet_name: str
     header_row: int                      # Excel row number of the (last) header row
     headers: list[str]
-    rows: list[tuple[int, list[Any]]]    # (Excel row number, cell values)
-    percent_cells: set[tuple[int, int]] = field(default_factory=set)   # (row, col) formatted as %
+    rows: Iterable[tuple[int, list[Any]]]    # (Excel row number, cell values)
     title: str = ""
+    estimated_rows: int = 0              # for progress bars: the data rows the file says it holds (0: unknown)
+
+
+class DataRows:
+    """The rows under the header, skipping blank lines and the footnotes under the table, read afresh per pass."""
+
+    def __init__(self, source: RowSource, header_row: int):
+        self.source, self.header_row = source, header_row
+
+    def __iter__(self) -> Iterator[tuple[int, list[Any]]]:
+        in_notes = False
+        for number, values in self.source():
+            if number <= self.header_row or all(is_blank(v) for v in values):
+                continue
+            if _is_note(values, in_notes):
+                in_notes = True
+                continue
+            yield number, values
 
 
 def read_sheet(path: Path) -> Sheet:
+    """The sheet with all its rows in memory (a 名单, tests, small files)."""
+    sheet = open_sheet(path)
+    sheet.rows = list(sheet.rows)
+    return sheet
+
+
+def open_sheet(path: Path) -> Sheet:
+    """The sheet whose rows are read from the file on each pass (an import of any size)."""
     suffix = path.suffix.lower()
     if suffix in (".xlsx", ".xlsm"):
-        return _read_xlsx(path)
+        return _open_xlsx(path)
     if suffix == ".csv":
-        return _read_csv(path)
+        return _open_csv(path)
     raise WorkbookError(f"{path.name}: 只能导入 .xlsx 或 .csv 文件")
 
 
@@ -94,114 +131,120 @@ def _combine(top: list[Any], sub: Optional[list[Any]]) -> list[str]:
     return headers
 
 
-def _assemble(path: Path, name: str, rows: Iterator[tuple[int, list[Any], set[int]]]) -> Sheet:
-    top_rows: list[tuple[int, list[Any], set[int]]] = []
-    for item in rows:
-        top_rows.append(item)
-        if _is_header(item[1]):
-            break
-        if len(top_rows) >= HEADER_SCAN_ROWS:
+def _locate(path: Path, name: str, source: RowSource, estimated: int = 0) -> Sheet:
+    """Find the header (and a sub-header row under it) in the first rows of ``source``; the data rows follow."""
+    rows = source()
+    top_rows: list[tuple[int, list[Any]]] = []
+    for number, values in rows:
+        if number > HEADER_SCAN_ROWS:
             raise WorkbookError(f"{path.name}（{name}）: 前{HEADER_SCAN_ROWS}行中找不到表头（应有“统一社会信用代码”或“企业名称”列）")
+        top_rows.append((number, values))
+        if _is_header(values):
+            break
     else:
         raise WorkbookError(f"{path.name}（{name}）: 找不到表头（应有“统一社会信用代码”或“企业名称”列）")
-    header_number, header_values, _ = top_rows[-1]
-    title = " ".join(clean_text(v) for _, values, _ in top_rows[:-1] for v in values if not is_blank(v))
-    data: list[tuple[int, list[Any]]] = []
-    percent_cells: set[tuple[int, int]] = set()
+    header_number, header_values = top_rows[-1]
+    title = " ".join(clean_text(v) for _, values in top_rows[:-1] for v in values if not is_blank(v))
     sub = None
-    in_notes = False
-    for number, values, percents in rows:
-        if sub is None and not data and _is_sub_header(values):
-            sub, header_number = values, number
-            continue
+    for number, values in rows:
         if all(is_blank(v) for v in values):
             continue
-        if _is_note(values, in_notes):
-            in_notes = True
-            continue
-        data.append((number, values))
-        percent_cells.update((number, col) for col in percents)
+        if _is_sub_header(values):
+            sub, header_number = values, number
+        break
+    close = getattr(rows, "close", None)
+    if close:
+        close()
     headers = _combine(header_values, sub)
-    return Sheet(path, name, header_number, headers, data, percent_cells, title)
+    return Sheet(path, name, header_number, headers, DataRows(source, header_number), title, max(estimated - header_number, 0))
 
 
-def _read_xlsx(path: Path) -> Sheet:
-    """Cell values via calamine (≈10× faster than openpyxl on large files); % formats from the XML."""
+STREAM_FROM_BYTES = 64 << 20   # a sheet whose XML is larger is streamed (tasks/intake/xlsx_stream.py) instead of calamine
+
+
+def _open_xlsx(path: Path) -> Sheet:
+    """Cell values via calamine (≈4× faster than streaming) for ordinary files; larger sheets are streamed."""
+    import zipfile
+
     from python_calamine import CalamineWorkbook
 
     try:
-        workbook = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own error types for a damaged or foreign file
+        with zipfile.ZipFile(path) as archive:
+            members = sheet_members(archive)
+            sizes = [archive.getinfo(member).file_size if member in archive.namelist() else 0 for _, member in members]
+        workbook = CalamineWorkbook.from_path(str(path)) if not all(size > STREAM_FROM_BYTES for size in sizes) else None
+    except Exception as exc:  # zipfile and calamine raise their own error types for a damaged or foreign file
         raise WorkbookError(f"{path.name}: 无法读取（{type(exc).__name__}: {exc}）") from None
     problems = []
-    for index, name in enumerate(workbook.sheet_names):
-        cells = workbook.get_sheet_by_index(index).to_python(skip_empty_area=False)
-        percents: dict[int, set[int]] = {}
-        for row, col in percent_cells(path, index):
-            percents.setdefault(row, set()).add(col)
-        rows = ((number, list(values), percents.get(number, set())) for number, values in enumerate(cells, start=1))
+    for index, ((name, _), size) in enumerate(zip(members, sizes)):
+        if size > STREAM_FROM_BYTES or workbook is None:
+            source: RowSource = partial(stream_rows, path, index)
+            estimated = size // 3000          # ≈3 KB of XML per row of a filled-in form: for the progress bar only
+        else:
+            source, estimated = _calamine_rows(path, workbook, index)
         try:
-            return _assemble(path, name, rows)
+            return _locate(path, name, source, estimated)
         except WorkbookError as exc:
             problems.append(str(exc))
     raise WorkbookError(problems[0] if problems else f"{path.name}: 工作簿中没有工作表")
 
 
-_CELL = re.compile(r"<(?:\w+:)?c\b([^>]*)>")
-_ATTR = re.compile(r'\b(r|s)="([^"]*)"')
-_REF = re.compile(r"([A-Z]+)(\d+)")
-_NS = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
-       "r": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
-       "p": "http://schemas.openxmlformats.org/package/2006/relationships"}
+def _calamine_rows(path: Path, workbook: Any, index: int) -> tuple[RowSource, int]:
+    sheet = workbook.get_sheet_by_index(index)
+    percents = percent_cells(path, index)
+    pad = [""] * sheet.start[1] if sheet.start else []
+
+    def rows() -> Iterator[tuple[int, list[Any]]]:
+        for number, values in enumerate(sheet.iter_rows(), start=1):
+            values = pad + values if pad else values
+            for col in percents.get(number, ()):
+                if col < len(values) and isinstance(values[col], float):
+                    values[col] = Percent(values[col])
+            yield number, values
+    return rows, sheet.height + (sheet.start[0] if sheet.start else 0)
 
 
-def percent_cells(path: Path, sheet_index: int) -> set[tuple[int, int]]:
-    """(Excel row, 0-based column) of numeric cells formatted as a percentage (Excel stores 12.5% as 0.125)."""
-    import xml.etree.ElementTree as ET
+_CELL = re.compile(r'<(?:\w+:)?c\b[^>]*?\br="([A-Z]+)(\d+)"[^>]*?\bs="(\d+)"')
+
+
+def percent_cells(path: Path, sheet_index: int) -> dict[int, set[int]]:
+    """Excel row → 0-based columns of the cells formatted as a percentage (Excel stores 12.5% as 0.125)."""
     import zipfile
 
+    found: dict[int, set[int]] = {}
     with zipfile.ZipFile(path) as archive:
-        names = set(archive.namelist())
-        if "xl/styles.xml" not in names:
-            return set()
-        styles = ET.fromstring(archive.read("xl/styles.xml"))
-        custom = {f.get("numFmtId"): f.get("formatCode", "") for f in styles.iterfind("m:numFmts/m:numFmt", _NS)}
-        formats = [xf.get("numFmtId", "0") for xf in styles.iterfind("m:cellXfs/m:xf", _NS)]
-        percent = {str(i) for i, fmt in enumerate(formats) if fmt in ("9", "10") or "%" in custom.get(fmt, "")}
-        if not percent:
-            return set()
-        workbook = ET.fromstring(archive.read("xl/workbook.xml"))
-        sheets = workbook.findall("m:sheets/m:sheet", _NS)
-        rels = ET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
-        targets = {rel.get("Id"): rel.get("Target") for rel in rels.iterfind("p:Relationship", _NS)}
-        target = targets.get(sheets[sheet_index].get(f"{{{_NS['r']}}}id"), "")
-        member = target.lstrip("/") if target.startswith("/") else f"xl/{target}"
-        if member not in names:
-            return set()
-        xml = archive.read(member).decode("utf-8", errors="replace")
-    found = set()
-    for match in _CELL.finditer(xml):
-        attrs = dict(_ATTR.findall(match[1]))
-        if attrs.get("s") in percent and "r" in attrs:
-            ref = _REF.match(attrs["r"])
-            if ref:
-                col = 0
-                for letter in ref[1]:
-                    col = col * 26 + ord(letter) - 64
-                found.add((int(ref[2]), col - 1))
+        percent, _ = styles(archive)
+        member = sheet_members(archive)[sheet_index][1]
+        if not percent or member not in archive.namelist():
+            return found
+        for piece in xml_pieces(archive, member, "row>"):
+            for match in _CELL.finditer(piece):
+                if int(match[3]) in percent:
+                    col = 0
+                    for letter in match[1]:
+                        col = col * 26 + ord(letter) - 64
+                    found.setdefault(int(match[2]), set()).add(col - 1)
     return found
 
 
-def _read_csv(path: Path) -> Sheet:
-    raw = path.read_bytes()
+def _open_csv(path: Path) -> Sheet:
+    with path.open("rb") as stream:
+        head = stream.read(1 << 20)
     for encoding in ("utf-8-sig", "gb18030"):
         try:
-            text = raw.decode(encoding)
+            head.decode(encoding)   # a multi-byte character cut at the end of the sample is not an error
             break
-        except UnicodeDecodeError:
+        except UnicodeDecodeError as exc:
+            if exc.start >= len(head) - 4:
+                break
             continue
     else:
         raise WorkbookError(f"{path.name}: 无法识别文件编码（应为 UTF-8 或 GBK）")
-    reader = csv.reader(io.StringIO(text))
-    rows = ((number, list(values), set()) for number, values in enumerate(reader, start=1))
-    return _assemble(path, path.stem, rows)
+
+    def rows() -> Iterator[tuple[int, list[Any]]]:
+        with path.open(encoding=encoding, errors="strict", newline="") as stream:
+            try:
+                yield from ((number, values) for number, values in enumerate(csv.reader(stream), start=1))
+            except UnicodeDecodeError:
+                raise WorkbookError(f"{path.name}: 无法识别文件编码（应为 UTF-8 或 GBK）") from None
+    return _locate(path, path.stem, rows)

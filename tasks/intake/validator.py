@@ -1,7 +1,7 @@
 """The intake validator (申报受理校验): rows in, typed records and problems out, each rule run once.
 
-Rows come from a workbook (``validate_workbook``: tasks/intake/workbook_rows.py reads the cells) or
-from Python callers (``validate_records``: tasks/intake/mapping_rows.py reads the mappings). Either
+Rows come from a workbook (tasks/intake/workbook_check.py, chunk by chunk: tasks/intake/workbook_rows.py
+reads the cells) or from Python callers (``validate_records``: tasks/intake/mapping_rows.py reads the mappings). Either
 way a row becomes an ``IntakeRecord`` once; the checks against the call and the database
 (tasks/intake/admission.py) then run once on the records, and the writer
 (tasks/intake/applications.py) takes the same records. Every problem is one ``Problem``.
@@ -10,7 +10,7 @@ way a row becomes an ``IntakeRecord`` once; the checks against the call and the 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Callable, Optional
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
@@ -19,25 +19,24 @@ from models.application import Application
 from models.enterprise import Enterprise, EnterpriseFinancialYear
 from tasks.intake.admission import Intake
 from tasks.intake.mapping_rows import read_mapping
-from tasks.intake.places import load_places
 from tasks.intake.problem import Problem
 from tasks.intake.record import IntakeRecord, StoredApplication
-from tasks.intake.sheet import Sheet
-from tasks.intake.workbook_rows import WorkbookContext, WorkbookRows, plan_columns, read_workbook_rows, uscc_in_row
-from tasks.reference.calls import get_call, get_profile
+from tasks.reference.calls import get_profile
 
 CHUNK = 500
 NO_COLUMNS: Mapping[str, str] = {}
 
 
 def validate_records(intake: Intake, rows: Sequence[Mapping[str, Any] | IntakeRecord],
-                     columns: Mapping[str, str] = NO_COLUMNS) -> tuple[list[IntakeRecord], list[Problem]]:
+                     columns: Mapping[str, str] = NO_COLUMNS, *, check_open: bool = True) -> tuple[list[IntakeRecord], list[Problem]]:
     """(records that may be written, problems sorted by row). A closed call refuses the whole batch.
 
     A mapping is read into a record here; an ``IntakeRecord`` (a workbook row, already read) is only
-    placed. ``columns`` names the file's headers for the fields a refusal points at.
+    placed. ``columns`` names the file's headers for the fields a refusal points at. ``check_open``
+    False: the caller checks the call once for all its chunks.
     """
-    intake.check_open()
+    if check_open:
+        intake.check_open()
     problems: list[Problem] = []
     seen: dict[str, int] = {}
     read: list[IntakeRecord] = []
@@ -88,15 +87,3 @@ def load_stored(connection: Connection, call_id: str, usccs: list[str]) -> dict[
             figures = {k: v for k, v in row._mapping.items() if k not in ("id", "enterprise_id", "fiscal_year") and v is not None}
             stored[by_enterprise[row.enterprise_id]].years[row.fiscal_year] = figures
     return stored
-
-
-def validate_workbook(connection: Connection, sheet: Sheet, call_id: str,
-                      progress: Optional[Callable[[str, int, int], None]] = None) -> WorkbookRows:
-    """Every row of ``sheet`` read and checked against the call's places and what the call already holds."""
-    call = get_call(connection, call_id)
-    reference = reference_year(call.year, call.programme_id)
-    planned, _ = plan_columns(sheet, reference)
-    usccs = sorted({u for _, values in sheet.rows if (u := uscc_in_row(values, planned))})
-    context = WorkbookContext(reference, load_places(connection, call.jurisdiction_code),
-                              load_stored(connection, call_id, usccs))
-    return read_workbook_rows(sheet, context, progress)

@@ -3,9 +3,13 @@
 All-or-nothing by default: one invalid row and nothing is written. With ``skip_invalid`` the valid
 rows are imported and an error workbook lists each rejected row with its reasons (fix it there and
 import that workbook again). Rows already in the call with the same data are skipped, so importing
-the same file twice creates nothing new. The rows are read and checked once
-(tasks/intake/validator.py), written set-based (tasks/intake/applications.py) and followed by the
-eligibility engine for the new applications, all in one transaction.
+the same file twice creates nothing new. Money cells typed in 元 or 亿元 are converted to 万元 and
+listed in the outcome (``conversions``).
+
+Memory stays bounded whatever the file's size: the rows are streamed and checked in chunks
+(tasks/intake/workbook_check.py, which sets the valid records aside), then — only when the whole file
+passed, or with ``skip_invalid`` — written chunk by chunk (tasks/intake/applications.py) and judged by
+the eligibility engine chunk by chunk, all in one transaction.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable, Optional
 
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from models.clock import clock
 from models.db import get_engine
@@ -24,10 +28,16 @@ from tasks.intake.admission import Intake
 from tasks.intake.applications import write_applications
 from tasks.intake.error_workbook import write_error_workbook
 from tasks.intake.problem import Problem
-from tasks.intake.sheet import read_sheet
-from tasks.intake.validator import validate_records, validate_workbook
+from tasks.intake.record import IntakeRecord, UnitConversion
+from tasks.intake.sheet import open_sheet
+from tasks.intake.validator import validate_records
+from tasks.intake.workbook_check import CheckedWorkbook, check_workbook
 
 Progress = Callable[[str, int, int], None]
+# Applications judged per run of the engine, which holds its verdict rows until it writes them: up to
+# ELIGIBILITY_AT_ONCE in one run (the engine reads a whole first import with one query per table), else in chunks.
+ELIGIBILITY_AT_ONCE = 10_000
+ELIGIBILITY_CHUNK = 5_000
 
 
 @dataclass
@@ -43,6 +53,7 @@ class ImportOutcome:
     errors_path: Optional[Path] = None
     application_ids: list[int] = field(default_factory=list)
     eligibility: Optional[EligibilitySummary] = None
+    conversions: list[UnitConversion] = field(default_factory=list)   # 元/亿元 cells stored in 万元
 
 
 def import_applications(path: Path, call_id: str, *, actor: str = "system", skip_invalid: bool = False,
@@ -51,43 +62,84 @@ def import_applications(path: Path, call_id: str, *, actor: str = "system", skip
     """Import ``path`` into ``call_id``; see the module docstring for what is written when."""
     now = now or clock.now()
     path = Path(path)
-    sheet = read_sheet(path)
-    outcome = ImportOutcome(call_id, str(path), len(sheet.rows))
+    sheet = open_sheet(path)
+    outcome = ImportOutcome(call_id, str(path), 0)
     with (engine or get_engine()).begin() as connection:
-        rows = validate_workbook(connection, sheet, call_id, progress)
-        problems = list(rows.problems)
-        outcome.unchanged = len(rows.unchanged)
-        result = None
-        if not rows.file_level and (skip_invalid or not problems):
-            if progress:
-                progress("写入", 0, len(rows.records))
+        intakes: list[Intake] = []
+
+        def admit(records: list[IntakeRecord], headers: dict[str, str]) -> tuple[list[IntakeRecord], list[Problem]]:
             # the checks only the database can tell (bans, a closed level, the actor's subtree), pointed at the file's columns
-            columns = {"uscc": rows.headers.get("uscc", "uscc"), "jurisdiction_code": rows.headers.get("county", "county")}
-            intake = Intake.open(connection, call_id, actor, now)
-            records, refused = validate_records(intake, rows.records, columns)
-            problems += refused
-            if skip_invalid or not refused:
-                result = write_applications(intake, records)
-            if progress:
-                progress("写入", len(rows.records), len(rows.records))
+            if not intakes:
+                intakes.append(Intake.open(connection, call_id, actor, now))
+            columns = {"uscc": headers.get("uscc", "uscc"), "jurisdiction_code": headers.get("county", "county")}
+            return validate_records(intakes[0], records, columns, check_open=False)
+
+        checked = check_workbook(connection, sheet, call_id, progress, admit, admit_after_problems=skip_invalid)
+        outcome.rows, outcome.unchanged = checked.rows, len(checked.unchanged)
+        problems = list(checked.problems)
+        writing = not checked.file_level and (skip_invalid or not problems)
+        if writing:
+            if not intakes:
+                intakes.append(Intake.open(connection, call_id, actor, now))
+            intakes[0].check_open()
+            problems += checked.refused
+            writing = skip_invalid or not checked.refused
         problems.sort(key=lambda p: p.row)
         outcome.problems = problems
-        outcome.rejected = 0 if rows.file_level else len({p.row for p in problems})
+        outcome.rejected = 0 if checked.file_level else len({p.row for p in problems})
+        bad = {p.row for p in problems}
+        outcome.conversions = [c for c in checked.conversions if c.row not in bad]
         if problems and (errors_out or skip_invalid):
             outcome.errors_path = write_error_workbook(errors_out or _default_errors_path(path), sheet, problems)
-        if result is None or (problems and not skip_invalid):
-            return outcome
-        fresh = sorted(result.applications[r.uscc] for r in records)
-        outcome.created, outcome.written, outcome.application_ids = result.created, True, fresh
-        if fresh:
-            if progress:
-                progress("资格审查", 0, len(fresh))
-            outcome.eligibility = run_eligibility(connection, call_id, fresh, now)
-            if progress:
-                progress("资格审查", len(fresh), len(fresh))
+        if writing:
+            _write(connection, intakes[0], checked, bad, outcome, progress)
+        checked.spill.close()
+        if outcome.written and outcome.application_ids:
+            outcome.eligibility = _judge(connection, call_id, outcome.application_ids, now, progress)
     return outcome
+
+
+def _write(connection: Connection, intake: Intake, checked: CheckedWorkbook, bad: set[int], outcome: ImportOutcome,
+           progress: Optional[Progress]) -> None:
+    """Write the checked records chunk by chunk (one transaction: the caller's)."""
+    total = checked.spill.count
+    if progress:
+        progress("写入", 0, total)
+    done, fresh = 0, []
+    for records in checked.records(bad):
+        result = write_applications(intake, records)
+        outcome.created += result.created
+        fresh += [result.applications[r.uscc] for r in records]
+        done += len(records)
+        if progress and done < total:
+            progress("写入", done, total)
+    if progress:
+        progress("写入", total, total)
+    outcome.written, outcome.application_ids = True, sorted(fresh)
+
+
+def _judge(connection: Connection, call_id: str, ids: list[int], now: datetime, progress: Optional[Progress]) -> EligibilitySummary:
+    """The eligibility engine on the new applications, a chunk at a time; one summary for all."""
+    if progress:
+        progress("资格审查", 0, len(ids))
+    summary = EligibilitySummary(call_id)
+    size = len(ids) if len(ids) <= ELIGIBILITY_AT_ONCE else ELIGIBILITY_CHUNK
+    for start in range(0, len(ids), size):
+        part = run_eligibility(connection, call_id, ids[start : start + size], now)
+        summary.evaluated += part.evaluated
+        summary.eligible += part.eligible
+        summary.ineligible += part.ineligible
+        summary.undetermined += part.undetermined
+        summary.verdicts += part.verdicts
+        for category, count in part.by_category.items():
+            summary.by_category[category] = summary.by_category.get(category, 0) + count
+        if progress and start + size < len(ids):
+            progress("资格审查", start + size, len(ids))
+    summary.by_category = dict(sorted(summary.by_category.items()))
+    if progress:
+        progress("资格审查", len(ids), len(ids))
+    return summary
 
 
 def _default_errors_path(path: Path) -> Path:
     return path.with_name(f"{path.stem}.错误.xlsx")
-

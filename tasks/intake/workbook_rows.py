@@ -7,7 +7,9 @@ or counts; 主营业务收入 not above 营业收入 of the same year; 研发人
 区（县） inside the stated 市（州） (and the 市（州） inside the call's province); a USCC at most
 once in the file; a USCC already in the call only when its data are unchanged (then the row is
 skipped, so importing the same file twice creates nothing new). Pure Python: the caller
-(tasks/intake/validator.py) loads the places and what the call already holds.
+(tasks/intake/workbook_check.py) loads the places and what the call already holds, chunk by chunk.
+A money cell may carry 元, 万元 or 亿元 (tasks/intake/cells.py converts it to 万元); each conversion is
+reported.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ from typing import Any, Callable, Optional
 from models.enterprise import InvalidUSCC, normalise_uscc
 from models.enums import EnterpriseSize
 from tasks.intake.cells import (
+    CONVERTING,
+    MONEY,
     CellError,
     as_text,
     fold,
@@ -32,6 +36,7 @@ from tasks.intake.cells import (
     parse_industry,
     parse_int,
     parse_list,
+    read_number,
     show,
 )
 from tasks.intake.fields import (
@@ -46,8 +51,15 @@ from tasks.intake.fields import (
 )
 from tasks.intake.places import Places
 from tasks.intake.problem import Problem
-from tasks.intake.record import FISCAL_YEARS, MONEY_PLACES, NAME_MAX, IntakeRecord, StoredApplication, differences_from
-from tasks.intake.sheet import Sheet
+from tasks.intake.record import (
+    FISCAL_YEARS,
+    MONEY_PLACES,
+    NAME_MAX,
+    IntakeRecord,
+    StoredApplication,
+    UnitConversion,
+)
+from tasks.intake.sheet import Percent, Sheet
 
 YEAR_REQUIRED = ("revenue_wan", "main_business_revenue_wan")
 
@@ -68,6 +80,7 @@ class WorkbookRows:
     problems: list[Problem]
     file_level: bool = False          # the header itself is wrong: no row can be read
     headers: dict[str, str] = field(default_factory=dict)   # field key → header as written in the file
+    conversions: list[UnitConversion] = field(default_factory=list)   # money cells typed in 元 or 亿元
 
 
 @dataclass(frozen=True)
@@ -135,21 +148,39 @@ def cell_reader(column: Column) -> Callable[[Any, bool], Any]:
     if kind in simple:
         parse = simple[kind]
         return lambda value, _: parse(value)
-    minimum = column.minimum
-    too_small = "不能为负数" if minimum == 0 else f"应不小于 {minimum}"
-    percent, money = column.unit == "%", column.unit == "万元"
+    if column.unit == MONEY:
+        money = money_reader(column)
+        return lambda value, percent_format: money(value, percent_format)[0]
+    minimum, unit = column.minimum, column.unit
+    too_small = _too_small(minimum)
 
     def number(value: Any, percent_format: bool) -> Any:
         if kind == "int":
-            result = parse_int(value)
+            result = parse_int(value, unit)
         else:
-            result = parse_decimal(value, percent=percent, percent_format=percent_format)
-            if money:
-                result = result.quantize(MONEY_PLACES, rounding=ROUND_HALF_UP)
+            result = parse_decimal(value, percent_format=percent_format, unit=unit)
         if minimum is not None and result < minimum:
             raise CellError(too_small)
         return result
     return number
+
+
+def money_reader(column: Column) -> Callable[[Any, bool], tuple[Decimal, str]]:
+    """Reading one cell of a 万元 column: (amount in 万元 to the stored places, the unit as typed)."""
+    minimum = column.minimum
+    too_small = _too_small(minimum)
+
+    def money(value: Any, _: bool) -> tuple[Decimal, str]:
+        amount, typed = read_number(value, unit=MONEY)
+        amount = amount.quantize(MONEY_PLACES, rounding=ROUND_HALF_UP)
+        if minimum is not None and amount < minimum:
+            raise CellError(too_small)
+        return amount, typed
+    return money
+
+
+def _too_small(minimum: Optional[Decimal]) -> str:
+    return "不能为负数" if minimum == 0 else f"应不小于 {minimum}"
 
 
 @lru_cache(maxsize=65536)
@@ -171,13 +202,16 @@ def _json_number(value: Any) -> Any:
     return value
 
 
-class _RowReader:
+class RowReader:
+    """Reads one row at a time into a record or its problems; ``conversions`` collects the 金额单位 converted."""
+
     def __init__(self, sheet: Sheet, planned: list[Planned], context: WorkbookContext):
         self.sheet, self.planned, self.context = sheet, planned, context
         self.title_city = context.places.city_in_text(sheet.title) if sheet.title else None
         self.headers = {(p.column.key if p.year is None else f"{p.column.key}@{p.year}"): p.header for p in planned}
-        self.cells = [(p.index, p.header, p.column.key, p.year, cell_reader(p.column)) for p in planned]
-        self.percent_rows = {row for row, _ in sheet.percent_cells}
+        self.cells = [(p.index, p.header, p.column.key, p.year, p.column.unit == MONEY,
+                       money_reader(p.column) if p.column.unit == MONEY else cell_reader(p.column)) for p in planned]
+        self.conversions: list[UnitConversion] = []
 
     def read(self, number: int, values: list[Any]) -> tuple[Optional[IntakeRecord], list[Problem]]:
         problems: list[Problem] = []
@@ -185,16 +219,19 @@ class _RowReader:
         headers = self.headers
         years: dict[int, dict[str, Any]] = defaultdict(dict)
         width = len(values)
-        percent_row = number in self.percent_rows
-        for index, header, key, year, reader in self.cells:
+        for index, header, key, year, money, reader in self.cells:
             raw = values[index] if index < width else None
             if _blank(raw):
                 continue
             try:
-                value = reader(raw, percent_row and (number, index) in self.sheet.percent_cells)
+                value = reader(raw, raw.__class__ is Percent)
             except CellError as exc:
                 problems.append(Problem(number, key, show(raw), exc.expected, header))
                 continue
+            if money:
+                value, typed = value
+                if typed in CONVERTING:
+                    self.conversions.append(UnitConversion(number, header, show(raw), value))
             if year is not None:
                 years[year][key] = value
             else:
@@ -310,55 +347,6 @@ def _is_fact(key: str) -> bool:
 
 def _has_problem(problems: list[Problem], header: Optional[str]) -> bool:
     return header is not None and any(p.column == header for p in problems)
-
-
-def read_workbook_rows(sheet: Sheet, context: WorkbookContext, progress=None) -> WorkbookRows:
-    """Check every row; ``progress(stage, done, total)`` is called every few hundred rows."""
-    planned, problems = plan_columns(sheet, context.reference_year)
-    if problems:
-        return WorkbookRows([], [], problems, file_level=True)
-    reader = _RowReader(sheet, planned, context)
-    records: list[IntakeRecord] = []
-    uscc_rows: dict[str, list[int]] = defaultdict(list)
-    uscc_header = next((p.header for p in planned if p.column.key == "uscc"), "统一社会信用代码")
-    total = len(sheet.rows)
-    for done, (number, values) in enumerate(sheet.rows):
-        if progress and done % 500 == 0:
-            progress("校验", done, total)
-        record, row_problems = reader.read(number, values)
-        problems += row_problems
-        if record is not None:
-            records.append(record)
-            uscc_rows[record.uscc].append(number)
-        else:
-            uscc = uscc_in_row(values, planned)
-            if uscc:
-                uscc_rows[uscc].append(number)
-    for uscc, numbers in uscc_rows.items():
-        if len(numbers) > 1:
-            listed = "、".join(str(n) for n in numbers)
-            problems += [Problem(n, "uscc", uscc, f"统一社会信用代码在本文件中重复出现（第{listed}行）", uscc_header) for n in numbers]
-    bad_rows = {p.row for p in problems}
-    fresh, unchanged = [], []
-    for record in records:
-        if record.row in bad_rows:
-            continue
-        stored = context.stored.get(record.uscc)
-        if stored is None:
-            fresh.append(record)
-            continue
-        differences = differences_from(stored, record)
-        if differences:
-            problems.append(Problem(record.row, "uscc", record.uscc,
-                                    f"已在本批次申报（申报编号 {stored.ref}），且与已导入的数据不同：{'；'.join(differences[:3])}",
-                                    uscc_header))
-        else:
-            unchanged.append(record.row)
-    problems.sort(key=lambda p: p.row)
-    if progress:
-        progress("校验", total, total)
-    headers = {p.column.key: p.header for p in planned if p.year is None}
-    return WorkbookRows(fresh, unchanged, problems, headers=headers)
 
 
 def uscc_in_row(values: list[Any], planned: list[Planned]) -> Optional[str]:
