@@ -17,6 +17,7 @@ from srdi.web.auth import current_user, db_session
 from srdi.web.pages import parse_filter
 from srdi.web.render import beijing, label
 from tasks.people.actors import Actor
+from tasks.reports.safe_cells import append_row
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -40,9 +41,9 @@ def _cell(key: str, value: Any) -> Any:
 
 def _sheet(workbook: Workbook, title: str, header: Iterable[str], rows: Iterable[Iterable[Any]]) -> None:
     sheet = workbook.create_sheet(title)
-    sheet.append(list(header))
+    append_row(sheet, header)
     for row in rows:
-        sheet.append(list(row))
+        append_row(sheet, row)
 
 
 def _download(workbook: Workbook, stem: str) -> Response:

@@ -25,6 +25,7 @@ from models.funding import FundingRecipient, FundTranche, Payment
 from models.funding_plan import ImplementationPlan, ItemType, PlatformCategory
 from models.settings import settings
 from tasks.funding.plan_checks import CITE_90, key_enterprise_share_pct, shown_pct
+from tasks.reports.safe_cells import append_row, safe_cell
 
 HEADER = ["序号", "类别", "名称", "统一社会信用代码", "批复金额（万元）", "本笔比例（%）", "本笔基数（万元）",
           "上年度考核等次", "等次系数", "本笔分配金额（万元）"]
@@ -47,7 +48,7 @@ def _category(item_type: str, platform_category: Optional[str]) -> str:
 def _bold(sheet, value, size: int = 11) -> WriteOnlyCell:
     cell = WriteOnlyCell(sheet, value=value)
     cell.font = Font(bold=True, size=size)
-    return cell
+    return safe_cell(sheet, cell)
 
 
 def payment_lines(connection: Connection, tranche_id: int) -> list:
@@ -68,26 +69,26 @@ def write_allocation_workbook(connection: Connection, plan: ImplementationPlan, 
         sheet.column_dimensions[column].width = width
     received = f"{local(tranche.received_at):%Y-%m-%d}" if tranche.received_at else "—"
     due = f"{local(tranche.allocation_plan_due_at):%Y-%m-%d}" if tranche.allocation_plan_due_at else "—"
-    sheet.append([_bold(sheet, f"{plan.title} 第{tranche.tranche_index}笔奖补资金（{tranche.label}）分配方案", 14)])
-    sheet.append([f"批复文号：{plan.approval_doc_no or '—'}；指标发文：{tranche.indicator_doc_no or '—'}，接到日期 {received}；"
-                  f"分配方案应于 {due} 前报财政部并抄送财政部当地监管局"])
-    sheet.append([_bold(sheet, title) for title in HEADER])
+    append_row(sheet, [_bold(sheet, f"{plan.title} 第{tranche.tranche_index}笔奖补资金（{tranche.label}）分配方案", 14)])
+    append_row(sheet, [f"批复文号：{plan.approval_doc_no or '—'}；指标发文：{tranche.indicator_doc_no or '—'}，接到日期 {received}；"
+                       f"分配方案应于 {due} 前报财政部并抄送财政部当地监管局"])
+    append_row(sheet, [_bold(sheet, title) for title in HEADER])
     share_pct = float(tranche.share_pct)
     for number, line in enumerate(lines, start=1):
-        sheet.append([number, _category(line.item_type, line.platform_category), line.name, line.uscc,
-                      float(line.approved_amount_wan), share_pct, float(line.base_amount_wan),
-                      line.grade or "—", float(line.factor), float(line.amount_wan)])
+        append_row(sheet, [number, _category(line.item_type, line.platform_category), line.name, line.uscc,
+                           float(line.approved_amount_wan), share_pct, float(line.base_amount_wan),
+                           line.grade or "—", float(line.factor), float(line.amount_wan)])
     total = sum((Decimal(line.amount_wan) for line in lines), Decimal(0))
     share = key_enterprise_share_pct(lines)
-    sheet.append([])
-    sheet.append(["合计", "", f"{len(lines)} 个对象", "", "", "", "", "", "", float(total)])
-    sheet.append(["直接支持重点“小巨人”企业占比（%）", "", "" if share is None else float(shown_pct(share)), "", CITE_90])
+    append_row(sheet, [])
+    append_row(sheet, ["合计", "", f"{len(lines)} 个对象", "", "", "", "", "", "", float(total)])
+    append_row(sheet, ["直接支持重点“小巨人”企业占比（%）", "", "" if share is None else float(shown_pct(share)), "", CITE_90])
     if not_paid:
         other = book.create_sheet("未列入本笔")
         other.column_dimensions["A"].width, other.column_dimensions["B"].width = 36, 80
-        other.append([_bold(other, "名称"), _bold(other, "原因")])
+        append_row(other, [_bold(other, "名称"), _bold(other, "原因")])
         for name, reason in not_paid:
-            other.append([name, reason])
+            append_row(other, [name, reason])
     path = workbook_path(directory or default_directory(), plan, tranche)
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(f"{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}.partial")   # one per writer: runs may overlap

@@ -15,6 +15,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 
 from tasks.intake.problem import Problem
 from tasks.intake.sheet import Sheet
+from tasks.reports.safe_cells import append_row
 
 HEADER_FONT = Font(bold=True)
 REASON_FILL = PatternFill("solid", fgColor="FFF2CC")
@@ -26,28 +27,28 @@ def write_error_workbook(path: Path, sheet: Sheet, problems: list[Problem]) -> P
     by_row: dict[int, list[Problem]] = defaultdict(list)
     for problem in problems:
         by_row[problem.row].append(problem)
-    values_by_row = dict(sheet.rows)
+    values_by_row = {number: values for number, values in sheet.rows if number in by_row}   # one pass, rejected rows only
     workbook = Workbook()
     rejected = workbook.active
     rejected.title = "被拒绝的行"
     headers = [h or "" for h in sheet.headers]
-    rejected.append(headers + ["原行号", "错误原因"])
+    append_row(rejected, headers + ["原行号", "错误原因"])
     for cell in rejected[1]:
         cell.font = HEADER_FONT
     for number in sorted(n for n in by_row if n in values_by_row):
         values = list(values_by_row[number]) + [None] * (len(headers) - len(values_by_row[number]))
         reasons = "；".join(f"「{p.column}」“{p.value}”：{p.expected}" for p in by_row[number])
-        rejected.append(values[: len(headers)] + [number, reasons])
+        append_row(rejected, values[: len(headers)] + [number, reasons])
         reason_cell = rejected.cell(row=rejected.max_row, column=len(headers) + 2)
         reason_cell.fill = REASON_FILL
         reason_cell.alignment = Alignment(wrap_text=True)
     rejected.column_dimensions[rejected.cell(row=1, column=len(headers) + 2).column_letter].width = 80
     details = workbook.create_sheet("问题明细")
-    details.append(["行号", "列", "填写值", "问题（应为）"])
+    append_row(details, ["行号", "列", "填写值", "问题（应为）"])
     for cell in details[1]:
         cell.font = HEADER_FONT
     for problem in problems:
-        details.append([problem.row, problem.column, problem.value, problem.expected])
+        append_row(details, [problem.row, problem.column, problem.value, problem.expected])
     for letter, width in (("A", 8), ("B", 30), ("C", 24), ("D", 80)):
         details.column_dimensions[letter].width = width
     workbook.save(path)

@@ -18,6 +18,7 @@ from models.metrics import get_metric
 from models.profile import Profile
 from models.rules import Bands, Criterion, walk
 from tasks.intake.fields import BY_KEY, YEARLY_COLUMNS, Column
+from tasks.reports.safe_cells import append_row
 
 BASIC = ("name", "uscc", "city", "county", "size", "industry_code", "registered_on", "listing", "listed_board",
          "ownership_type", "main_product_name", "main_product_category", "niche_field")
@@ -87,6 +88,8 @@ def _instructions(profile: Profile, call_year: int, columns: list[tuple[Column, 
         ["依据", documents],
         ["申报年度", f"{call_year}年；上年为{years[-1]}年，财务数据填{years[0]}—{years[-1]}年"],
         ["说明", "一行一家企业；表头不要改动。金额单位为万元，可带千分位；百分比可写 12.5%。"],
+        ["说明", "金额也可写明单位“元”“万元”“亿元”（如 69,420,000元），系统换算为万元并在导入结果中列出；"
+                 "不接受千元、美元等其他单位。"],
         ["说明", "比重、增长率、资产负债率、连续经营年限等由系统根据原始数据计算，无需填写。"],
         ["说明", "标为必填（橙色表头）的列不能为空；是/否列填“是”或“否”。"],
         [],
@@ -107,7 +110,7 @@ def write_template(path: Path, profile: Profile, call_year: int) -> Path:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "申报企业"
-    sheet.append([column.header(year) for column, year in columns])
+    append_row(sheet, [column.header(year) for column, year in columns])
     for index, (column, year) in enumerate(columns, start=1):
         cell = sheet.cell(row=1, column=index)
         cell.font = Font(bold=True)
@@ -118,7 +121,7 @@ def write_template(path: Path, profile: Profile, call_year: int) -> Path:
     sheet.freeze_panes = "C2"
     notes = workbook.create_sheet("填写说明")
     for line in _instructions(profile, call_year, columns):
-        notes.append(line)
+        append_row(notes, line)
     for letter, width in (("A", 36), ("B", 8), ("C", 8), ("D", 70)):
         notes.column_dimensions[letter].width = width
     workbook.save(path)

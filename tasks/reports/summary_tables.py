@@ -33,6 +33,7 @@ from tasks.eligibility.metrics import fmt
 from tasks.intake.fields import SIZE_LABELS
 from tasks.people.scope import subtree_codes
 from tasks.reference.calls import get_call, get_profile
+from tasks.reports.safe_cells import append_row
 
 NOT_FORWARDED = (ApplicationStatus.rejected, ApplicationStatus.withdrawn, ApplicationStatus.quota_cut,
                  ApplicationStatus.lapsed, ApplicationStatus.removed)
@@ -107,14 +108,14 @@ def _sheet(title: str, subtitle: str):
     book = Workbook()
     sheet = book.active
     sheet.title = "汇总表"
-    sheet.append([title])
+    append_row(sheet, [title])
     sheet["A1"].font = Font(bold=True, size=14)
-    sheet.append([subtitle])
+    append_row(sheet, [subtitle])
     return book, sheet
 
 
 def _header(sheet, labels: list[str]) -> None:
-    sheet.append(labels)
+    append_row(sheet, labels)
     for cell in sheet[sheet.max_row]:
         cell.font = BOLD
         cell.alignment = Alignment(wrap_text=True, vertical="center")
@@ -139,10 +140,10 @@ def sichuan_annex5(connection: Connection, call_id: str, city: str, path: Path, 
     rows = _applications(connection, call_id, city, scope, ReviewLevel.municipal)
     for number, app in enumerate(rows, start=1):
         facts = app.facts or {}
-        sheet.append([number, app.name, facts.get("little_giant_batch"), _industry(app.industry_code, facts),
-                      facts.get("key_field_statement")])
-    sheet.append([])
-    sheet.append(["注：按照《国民经济行业分类（GB/T4754-2017）》的大类行业，补充所推荐的重点“小巨人”企业所属行业（2位码及名称）"])
+        append_row(sheet, [number, app.name, facts.get("little_giant_batch"), _industry(app.industry_code, facts),
+                            facts.get("key_field_statement")])
+    append_row(sheet, [])
+    append_row(sheet, ["注：按照《国民经济行业分类（GB/T4754-2017）》的大类行业，补充所推荐的重点“小巨人”企业所属行业（2位码及名称）"])
     return ExportResult(_save(book, path), len(rows))
 
 
@@ -156,10 +157,10 @@ def sichuan_annex6(connection: Connection, call_id: str, city: str, path: Path) 
     book, sheet = _sheet(f"{name}第二批支持“专精特新”中小企业高质量发展公共服务示范平台名单汇总表",
                          f"市（州）中小企业主管部门：{name}（盖章）")
     _header(sheet, ANNEX6)
-    sheet.append([])
-    sheet.append(["备注：1.示范平台具有独立法人资格，名称须与公布名称一致。"])
-    sheet.append(["      2.申报类别为重点支持国家级专精特新“小巨人”企业服务平台或统筹支持“专精特新”中小企业服务平台，"
-                  "两种类别不得同时申报。"])
+    append_row(sheet, [])
+    append_row(sheet, ["备注：1.示范平台具有独立法人资格，名称须与公布名称一致。"])
+    append_row(sheet, ["      2.申报类别为重点支持国家级专精特新“小巨人”企业服务平台或统筹支持“专精特新”中小企业服务平台，"
+                        "两种类别不得同时申报。"])
     note = "srdi 尚无服务平台数据表，附件6 只含表头与备注，无数据行"
     return ExportResult(_save(book, path), 0, note)
 
@@ -226,11 +227,11 @@ def sichuan_annex7(connection: Connection, call_id: str, city: str, path: Path, 
                 facts.get("niche_field"), facts.get("main_product_category"), facts.get("main_product_name")]
         for _, items in ANNEX7_GROUPS:
             line += [_yes(facts.get(key)) if key in _BOOL_KEYS else facts.get(key) for _, key in items]
-        sheet.append(line + _yearly_values(figures.get(app.enterprise_id, {}), years))
-    sheet.append([])
+        append_row(sheet, line + _yearly_values(figures.get(app.enterprise_id, {}), years))
+    append_row(sheet, [])
     for note in ("备注：1.本表数据应与附件1、附件2、附件3中数据一致；", "      2.认定批次是指国家级专精特新“小巨人”企业认定批次；",
                  "      3.所属行业按照《国民经济行业分类（GB/T4754-2017）》，填写2位行业代码及行业名称；"):
-        sheet.append([note])
+        append_row(sheet, [note])
     return ExportResult(_save(book, path), len(rows))
 
 
@@ -263,10 +264,10 @@ def recommendation_summary(connection: Connection, call_id: str, province: str, 
         facts = app.facts or {}
         provincial = facts.get("provincial_srdi")
         provincial = True if app.enterprise_id in held else provincial
-        sheet.append([number, app.name, facts.get("main_product_name"), _yes(provincial), app.category])
-    sheet.append([])
-    sheet.append(["说明：省级“专精特新”中小企业（产品）包括：各省级中小企业主管部门培育认定的“专精特新”中小企业（产品）、"
-                  "省级专精特新“小巨人”企业、“小巨人”企业、高成长中小企业、成长型中小企业、“隐形冠军”（不含制造业单项冠军）等。"])
+        append_row(sheet, [number, app.name, facts.get("main_product_name"), _yes(provincial), app.category])
+    append_row(sheet, [])
+    append_row(sheet, ["说明：省级“专精特新”中小企业（产品）包括：各省级中小企业主管部门培育认定的“专精特新”中小企业（产品）、"
+                        "省级专精特新“小巨人”企业、“小巨人”企业、高成长中小企业、成长型中小企业、“隐形冠军”（不含制造业单项冠军）等。"])
     return ExportResult(_save(book, path), len(rows))
 
 
@@ -300,5 +301,5 @@ def notice_list(connection: Connection, notice_id: int, path: Path, include_remo
     _header(sheet, NOTICE)
     for number, row in enumerate(rows, start=1):
         city, county = places.get(row.jurisdiction_code, ("", ""))
-        sheet.append([number, row.name, row.uscc, city, county, (row.facts or {}).get("main_product_name"), row.category])
+        append_row(sheet, [number, row.name, row.uscc, city, county, (row.facts or {}).get("main_product_name"), row.category])
     return ExportResult(_save(book, path), len(rows))
