@@ -24,9 +24,11 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 APPLICATION_COLUMNS = (
     ("申报编号", "ref"), ("批次", "call_name"), ("企业名称", "enterprise_name"), ("统一社会信用代码", "uscc"),
     ("所在区县代码", "jurisdiction_code"), ("所在区县", "jurisdiction_name"), ("当前层级", "level"),
-    ("状态", "status"), ("评分", "score"), ("分类", "category"), ("提交时间（北京时间）", "submitted_at"),
+    ("状态", "status"), ("评分", "score"), ("分类", "category"), ("资格审查", "eligible"),
+    ("资格审查不符合仍推荐的理由", "eligibility_override"), ("提交时间（北京时间）", "submitted_at"),
     ("最近更新（北京时间）", "updated_at"),
 )
+ELIGIBILITY = {None: "未审查", True: "符合", False: "不符合"}
 
 router = APIRouter(include_in_schema=False)
 
@@ -34,6 +36,8 @@ router = APIRouter(include_in_schema=False)
 def _cell(key: str, value: Any) -> Any:
     if key in ("level", "status"):
         return label(value)
+    if key == "eligible":
+        return ELIGIBILITY[value]
     if key.endswith("_at"):
         return beijing(value)
     return value

@@ -200,3 +200,13 @@ def test_an_application_that_failed_the_eligibility_check_is_recommended_only_wi
     with engine.connect() as c:
         row = c.execute(select(Application.status, Application.eligibility_override).where(Application.id == app_id)).one()
     assert tuple(row) == (ApplicationStatus.recommended, "现场核查已补正")
+    sheet = load_workbook(BytesIO(client.get("/applications.xlsx").content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    flagged = {r[0]: r[10:12] for r in rows[1:]}
+    assert rows[0][10:12] == ("资格审查", "资格审查不符合仍推荐的理由") and flagged[row_ref(engine, app_id)] == ("不符合", "现场核查已补正")
+    assert sum(1 for value in flagged.values() if value[1]) == 1
+
+
+def row_ref(engine, app_id: int) -> str:
+    with engine.connect() as c:
+        return c.execute(select(Application.ref).where(Application.id == app_id)).scalar_one()
