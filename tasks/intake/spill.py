@@ -37,6 +37,10 @@ class RecordSpill:
             self._chunks = []
         self._dump(records)
 
+    @property
+    def in_memory(self) -> bool:
+        return self._file is None
+
     def _dump(self, records: list[IntakeRecord]) -> None:
         pickle.dump(records, self._file, protocol=pickle.HIGHEST_PROTOCOL)
         self._on_file += 1

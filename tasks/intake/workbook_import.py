@@ -37,7 +37,8 @@ Progress = Callable[[str, int, int], None]
 # Applications judged per run of the engine, which holds its verdict rows until it writes them: up to
 # ELIGIBILITY_AT_ONCE in one run (the engine reads a whole first import with one query per table), else in chunks.
 ELIGIBILITY_AT_ONCE = 10_000
-ELIGIBILITY_CHUNK = 5_000
+ELIGIBILITY_CHUNK = 2_500
+WRITE_ROWS = 5_000   # records written per batch once they were spilled to disk
 
 
 @dataclass
@@ -101,21 +102,31 @@ def import_applications(path: Path, call_id: str, *, actor: str = "system", skip
 
 def _write(connection: Connection, intake: Intake, checked: CheckedWorkbook, bad: set[int], outcome: ImportOutcome,
            progress: Optional[Progress]) -> None:
-    """Write the checked records chunk by chunk (one transaction: the caller's)."""
+    """Write the checked records (one transaction: the caller's): at once when they were kept in memory, else in batches."""
     total = checked.spill.count
     if progress:
         progress("写入", 0, total)
-    done, fresh = 0, []
+    batch_rows = total if checked.spill.in_memory else WRITE_ROWS
+    done, fresh, batch = 0, [], []
     for records in checked.records(bad):
-        result = write_applications(intake, records)
-        outcome.created += result.created
-        fresh += [result.applications[r.uscc] for r in records]
-        done += len(records)
+        batch += records
+        if len(batch) < batch_rows:
+            continue
+        fresh += _write_batch(intake, batch, outcome)
+        done, batch = done + len(batch), []
         if progress and done < total:
             progress("写入", done, total)
+    if batch:
+        fresh += _write_batch(intake, batch, outcome)
     if progress:
         progress("写入", total, total)
     outcome.written, outcome.application_ids = True, sorted(fresh)
+
+
+def _write_batch(intake: Intake, records: list[IntakeRecord], outcome: ImportOutcome) -> list[int]:
+    result = write_applications(intake, records)
+    outcome.created += result.created
+    return [result.applications[r.uscc] for r in records]
 
 
 def _judge(connection: Connection, call_id: str, ids: list[int], now: datetime, progress: Optional[Progress]) -> EligibilitySummary:
