@@ -180,12 +180,15 @@ class Browser:
     def applications(self, **filters: str) -> list[dict]:
         return self.client.get("/api/v1/applications", params={"per_page": 500, **filters}).json()["items"]
 
-    def decide(self, application_id: int, decision: str, reason: str = "", score: str = "") -> str:
-        """The decision form of the application page, as submitted by a browser; returns the flash text."""
+    def decide(self, application_id: int, decision: str, reason: str = "", score: str = "", override: str = "") -> str:
+        """The decision form of the application page, as submitted by a browser; returns the flash text.
+
+        ``override``: the 推荐理由 a clerk writes when the page warns that the eligibility check said 不符合."""
         page = self.page(f"/applications/{application_id}")
         version = re.search(r'name="version" value="(\d+)"', page).group(1)
         answer = self.client.post(f"/applications/{application_id}/decision", data={
-            "decision": decision, "reason": reason, "score": score, "version": version, "csrf_token": _csrf(page)})
+            "decision": decision, "reason": reason, "score": score, "version": version, "csrf_token": _csrf(page),
+            **({"override": override} if 'id="eligibility-warning"' in page else {})})
         assert answer.status_code == 303, f"decision on {application_id}: {answer.status_code}"
         flashed = self.page(answer.headers["location"])
         return re.search(r'class="flash (?:ok|error)" role="status">([^<]*)<', flashed).group(1)

@@ -116,6 +116,9 @@ def _paid_by_tranche(engine) -> dict[int, int]:
                               .outerjoin(Payment, Payment.tranche_id == FundTranche.id).group_by(FundTranche.tranche_index)).all())
 
 
+CHECKED = "现场核查：审计报告已补正"     # each level that recommends the application that failed the check says why
+
+
 def test_a_round_runs_by_itself(running, tmp_path):
     service, driver = running
     engine = create_engine(service.env["SRDI_DATABASE_URL"])
@@ -132,7 +135,9 @@ def test_a_round_runs_by_itself(running, tmp_path):
     for app in rest:
         assert changan.decide(app["id"], "recommend", score="88") == "已记录：同意推荐"
     for app in qiaoxi.applications(status="pending"):
-        assert qiaoxi.decide(app["id"], "recommend", score="90") == "已记录：同意推荐"
+        if qiaoxi.decide(app["id"], "recommend", score="90") != "已记录：同意推荐":    # the one that failed the check
+            assert "资格审查结论为“不符合”" in qiaoxi.page(f"/applications/{app['id']}")
+            assert qiaoxi.decide(app["id"], "recommend", score="90", override=CHECKED) == "已记录：同意推荐"
     assert qiaoxi.applications(call=call_id, jurisdiction=CHANGAN) == []             # scoped to its county
 
     # 10:00 on a working day: the scheduled disbursement pays the tranche that is due.
@@ -159,7 +164,7 @@ def test_a_round_runs_by_itself(running, tmp_path):
 
     sjz = Browser(service, "sjz")
     for app in sjz.applications(status="pending", level="municipal"):
-        assert sjz.decide(app["id"], "recommend", score="85") == "已记录：同意推荐"
+        assert sjz.decide(app["id"], "recommend", score="85", override=CHECKED) == "已记录：同意推荐"
 
     # The day after 新华区's deadline: its window is closed and escalated; the city is told.
     driver.at(bj(2026, 3, 17, 9, 0), "新华区 escalated and the city told",
@@ -170,7 +175,7 @@ def test_a_round_runs_by_itself(running, tmp_path):
         idle = c.execute(select(func.count()).select_from(Application).where(Application.jurisdiction_code == XINHUA)).scalar()
     assert idle and len(escalated) == idle and all(a["jurisdiction_code"] == XINHUA for a in escalated)
     for app in escalated:
-        sjz.decide(app["id"], "recommend", score="80")
+        sjz.decide(app["id"], "recommend", score="80", override=CHECKED)
 
     # Everything decided: the city's window closes at the next advance, the province decides.
     driver.at(service.now() + timedelta(minutes=15), "the city's window closed",
@@ -179,7 +184,7 @@ def test_a_round_runs_by_itself(running, tmp_path):
     listed = hebei.applications(status="pending", level="provincial")
     assert len(listed) == 8
     for app in listed:
-        assert hebei.decide(app["id"], "recommend", score="86") == "已记录：同意推荐"
+        assert hebei.decide(app["id"], "recommend", score="86", override=CHECKED) == "已记录：同意推荐"
 
     # The province's window closes and the 公示 opens in the same advance.
     notice_id = driver.at(service.now() + timedelta(minutes=15), "the 公示 opened", lambda: _count(
