@@ -73,6 +73,7 @@ class TimelineEntry(BaseModel):
     to_status: ApplicationStatus
     reason: Optional[str] = None
     score: Optional[Decimal] = None
+    audit: Optional[str] = None          # why the row does not verify against the audit chain; None when it does
 
 
 class ApplicationDetail(ApplicationRow):

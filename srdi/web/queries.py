@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from models.application import Application
+from models.audit_chain import row_marks
 from models.enterprise import Enterprise, EnterpriseFinancialYear
 from models.enums import ApplicationStatus, ReviewLevel
 from models.errors import NotFound
@@ -165,7 +166,8 @@ def recognition_of(session: Session, application_id: int) -> Optional[Recognitio
 
 
 def timeline(session: Session, application_id: int) -> list[dict[str, Any]]:
-    """流转记录 of one application, oldest first, with the actor's name and jurisdiction name.
+    """流转记录 of one application, oldest first, with the actor's name and jurisdiction name, and
+    ``audit``: why a row does not verify against the audit chain (None when it does).
 
     Call it only after ``get_application`` has confirmed the application is in scope.
     """
@@ -182,7 +184,9 @@ def timeline(session: Session, application_id: int) -> list[dict[str, Any]]:
         .where(Transition.application_id == application_id)
         .order_by(Transition.at, Transition.id)
     )
-    return [dict(r) for r in session.execute(stmt).mappings()]
+    events = [dict(r) for r in session.execute(stmt).mappings()]
+    marks = row_marks(session.connection(), "transition", [e["id"] for e in events])
+    return [{**e, "audit": marks.get(e["id"])} for e in events]
 
 
 def visible_calls(session: Session, scope: Actor) -> list[dict[str, Any]]:

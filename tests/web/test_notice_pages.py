@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from markupsafe import escape
 from sqlalchemy import select
 
@@ -101,3 +102,24 @@ def test_the_internal_notice_list_flags_an_entry_recommended_against_the_eligibi
     assert "资格审查不符合，经说明推荐" in row and "专家复核符合" in row
     other = re.search(f"<tr><td>\\d+</td><td><a[^>]*>{A2}</a>(.*?)</tr>", page, re.S).group(1)
     assert "资格审查不符合" not in other
+
+
+def test_the_timeline_marks_a_row_written_outside_srdi(client, round_on_notice, engine):
+    """A transition slipped in with raw SQL is not in the audit chain: the console says so beside it."""
+    import sqlite3
+
+    from sqlalchemy.engine import make_url
+
+    ids = round_on_notice
+    login(client, "hebei")
+    assert "此行不可信" not in client.get(f"/applications/{ids['a1']}").text
+    if engine.dialect.name != "sqlite":
+        pytest.skip("the raw insert below uses the SQLite shell's view of the file")
+    with sqlite3.connect(make_url(engine.url).database) as c:
+        c.execute("INSERT INTO transition (application_id, at, actor, role, jurisdiction_code, action, from_level, from_status, "
+                  f"to_level, to_status, reason) VALUES ({ids['a1']}, '2026-03-02 01:00:00', 'changan', 'reviewer', '130102', "
+                  "'recommend', 'county', 'pending', 'county', 'recommended', '补录')")
+    page = client.get(f"/applications/{ids['a1']}").text
+    assert page.count("此行不可信") == 1 and "⚠ 未入审计链" in page
+    marks = [e["audit"] for e in client.get(f"/api/v1/applications/{ids['a1']}").json()["timeline"]]
+    assert marks.count("未入审计链") == 1 and marks.count(None) == len(marks) - 1
