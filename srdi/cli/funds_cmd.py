@@ -16,6 +16,7 @@ from models.clock import clock, local
 from models.db import get_engine
 from models.funding_plan import OpinionStage, VersionKind
 from srdi.cli.funds_options import AT, BATCH, PROVINCE, read_csv, require_provinces, when
+from srdi.cli.identity import operator
 from srdi.cli.output import JSON_OPTION, emit, one_of, table
 
 app = typer.Typer(help="资金：实施方案、绩效考核与分年度拨付（重点“小巨人”）", no_args_is_help=True)
@@ -181,13 +182,14 @@ def adjust(province: str = PROVINCE, tranche: int = typer.Option(..., "--tranche
            kind: str = typer.Option(..., "--kind", help="deduction（扣减）或 clawback（追回）"),
            amount: Decimal = typer.Option(..., "--amount", help="万元"), reason: str = typer.Option(..., "--reason"),
            legal_basis: Optional[str] = typer.Option(None, "--basis"), batch: Optional[int] = BATCH,
-           actor: str = typer.Option("cli", "--by")) -> None:
+           actor: Optional[str] = typer.Option(None, "--as", "--by", help="决定人（已启用的用户）")) -> None:
     """Record a deduction or clawback against one payment."""
     from models.funding import AdjustmentKind, AdjustmentReason
     from tasks.funding.payments import find_payment, record_adjustment
 
     kind_value = AdjustmentKind(one_of(kind, AdjustmentKind, "--kind 调整类型"))
     reason_value = AdjustmentReason(one_of(reason, AdjustmentReason, "--reason 调整原因"))
+    actor = operator(actor)
     with get_engine().begin() as connection:
         payment_id = find_payment(connection, province, tranche, uscc, batch)
         record_adjustment(connection, payment_id, kind_value, amount, reason_value, decided_by=actor, legal_basis=legal_basis)

@@ -14,6 +14,7 @@ import typer
 from models.clock import local
 from models.db import get_engine
 from srdi.cli.funds_options import AT, BATCH, PROVINCE, read_csv, require_provinces, when
+from srdi.cli.identity import operator
 from srdi.cli.output import JSON_OPTION, emit, table
 
 app = typer.Typer()
@@ -107,11 +108,12 @@ def rectify_close(rectification_id: int = typer.Argument(..., help="整改事项
 def grade(province: str = PROVINCE, uscc: str = typer.Option(..., "--uscc", help="支持对象的统一社会信用代码"),
           year: int = YEAR_INDEX, value: str = typer.Option(..., "--grade", help="等次：优秀、良好、合格、不合格"),
           reason: str = typer.Option(..., "--reason", help="改定理由"), batch: Optional[int] = BATCH,
-          actor: str = typer.Option("cli", "--by", help="决定人")) -> None:
+          actor: Optional[str] = typer.Option(None, "--as", "--by", help="决定人（已启用的用户）")) -> None:
     """The ministry's grade replaces the computed one (until the tranche that depends on it is paid)."""
     from tasks.funding.performance import set_ministry_grade
     from tasks.funding.plan import find_plan
 
+    actor = operator(actor)
     with get_engine().begin() as connection:
         plan = find_plan(connection, province, batch)
         set_ministry_grade(connection, plan.id, uscc, year, value, decided_by=actor, reason=reason)

@@ -14,6 +14,7 @@ from models.deadline import Deadline, DeadlineState
 from models.performance import GradeSource, PerformanceReview, ProvincialTargetValue, Rectification, RectificationStatus
 from srdi.cli.main import app, main
 from tasks.funding.performance import record_actuals, record_targets, review_year
+from tasks.people.users import add_user
 from tests.funding.conftest import BEIJING, at
 from tests.funding.test_performance import _province_rows
 
@@ -94,7 +95,11 @@ def test_the_ministry_grade_replaces_the_computed_one(engine, approved, capsys):
         record_targets(c, approved.plan_id, [{"uscc": u, "indicator": "rd_ratio_pct", "initial_value": 5, "target_y1": 6, "target_y2": 7}])
         record_actuals(c, approved.plan_id, [{"uscc": u, "indicator": "rd_ratio_pct", "period_end": "2021-12-31", "value": "5.7"}])
         review_year(c, approved.plan_id, 1, reviewed_at=at("2022-03-15 10:00"))
-    base = ["funds", "grade", "--province", BEIJING, "--uscc", u, "--year", "1", "--reason", "现场核查研发投入已达标", "--by", "miit-clerk"]
+        add_user(c, "miit-clerk", "clerk", "000000", "工业和信息化部经办人")
+    base = ["funds", "grade", "--province", BEIJING, "--uscc", u, "--year", "1", "--reason", "现场核查研发投入已达标", "--by", "nobody"]
+    assert main([*base, "--grade", "良好"]) == 1                       # the decider must be an existing, active user
+    assert "--as 指定的用户 nobody 不存在" in capsys.readouterr().err
+    base[-1] = "miit-clerk"
     assert main([*base, "--grade", "较好"]) == 1
     assert "等次应为 优秀、良好、合格、不合格 之一" in capsys.readouterr().err
     result = runner.invoke(app, [*base, "--grade", "良好"])
