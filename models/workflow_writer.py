@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection
 
 from models.enums import Role
 from models.errors import Forbidden, IllegalMove
+from models.id_list import in_list
 from models.state_change import StateChange
 from models.transition import Transition
 from models.workflow import Action, Actor, Applied, Machine, SystemActor, get_machine
@@ -78,7 +79,7 @@ def _table(m: Machine):
 def _condition(m: Machine, a: Action, shape: Shape, creating: bool):
     t = _table(m)
     status = t.c[m.column]
-    ids = t.c.id == bindparam("k") if shape.per_row else t.c.id.in_(bindparam("ids", expanding=True))
+    ids = t.c.id == bindparam("k") if shape.per_row else in_list(t.c.id, "ids")
     parts = [ids, status == bindparam("source", type_=status.type) if creating
              else status.in_([bindparam(f"s{i}", type_=status.type) for i in range(len(a.sources))])]
     for key, is_null in shape.guard_keys:

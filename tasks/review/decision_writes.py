@@ -19,12 +19,12 @@ from sqlalchemy.engine import Connection
 
 from models.application import Application
 from models.enums import ApplicationStatus
+from models.id_list import in_list
 from models.review import LevelWindow
 from models.workflow import APPLICATION
 from models.workflow_writer import Actor, apply
 
 _A, _W = Application.__table__, LevelWindow.__table__
-_IDS = bindparam("ids", expanding=True)
 # Each of the ids with its ref and level, and whether it is pending at ``desk`` in a level window that is open and in time.
 DECIDABLE = (
     select(_A.c.id, _A.c.ref, _A.c.level, _A.c.eligible, case((and_(
@@ -32,7 +32,7 @@ DECIDABLE = (
         _W.c.closed_at.is_(None), _W.c.late_from > bindparam("now", type_=_W.c.late_from.type)), 1), else_=0).label("decidable"))
     .select_from(_A.outerjoin(_W, and_(_W.c.call_id == _A.c.call_id, _W.c.level == _A.c.level,
                                        _W.c.jurisdiction_code == _A.c.review_jurisdiction_code)))
-    .where(_A.c.id.in_(_IDS))
+    .where(in_list(_A.c.id, "ids"))
 )
 
 

@@ -34,6 +34,7 @@ from models.clock import clock, local
 from models.deadline import DeadlineState
 from models.enums import ApplicationStatus, ReviewLevel
 from models.errors import Conflict, RuleViolation
+from models.id_list import in_list
 from models.jurisdiction import Jurisdiction
 from models.review import LevelWindow, window_deadline_key
 from tasks.people.actors import Actor, bureau_actor
@@ -128,16 +129,18 @@ def why_not_closable(context: CallContext, item: OpenWindow, children: int, now:
     return None
 
 
+_CANDIDATES = (
+    select(Application.id, Application.ref, Application.level, Application.version, Application.status, Application.score,
+           Application.submitted_at, Application.category, Application.jurisdiction_code, Application.review_jurisdiction_code)
+    .where(Application.call_id == bindparam("call_id"), Application.level == bindparam("level", type_=Application.level.type),
+           in_list(Application.review_jurisdiction_code, "codes", text=True), Application.status.in_(OPEN_STATUSES))
+)
+
+
 def _candidates(connection: Connection, call_id: str, level: ReviewLevel, codes: list[str]) -> list:
     rows = []
-    for chunk in chunks(codes):
-        rows += connection.execute(
-            select(Application.id, Application.ref, Application.level, Application.version, Application.status, Application.score,
-                   Application.submitted_at, Application.category, Application.jurisdiction_code,
-                   Application.review_jurisdiction_code)
-            .where(Application.call_id == call_id, Application.level == level,
-                   Application.review_jurisdiction_code.in_(chunk), Application.status.in_(OPEN_STATUSES))
-        ).all()
+    for chunk in chunks(codes, 5000):
+        rows += connection.execute(_CANDIDATES, {"call_id": call_id, "level": level, "codes": chunk}).all()
     return rows
 
 

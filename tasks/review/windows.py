@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from models.errors import RuleViolation
+from models.id_list import in_list
 from models.profile import Level
 from models.programme import Call
 from models.review import LevelWindow, window_deadline_key
@@ -62,8 +63,8 @@ def open_windows(
     for chunk in chunks_of(wanted):
         existing.update(connection.execute(
             select(LevelWindow.jurisdiction_code).where(
-                LevelWindow.call_id == call.id, LevelWindow.level == step.level, LevelWindow.jurisdiction_code.in_(chunk))
-        ).scalars())
+                LevelWindow.call_id == call.id, LevelWindow.level == step.level, in_list(LevelWindow.jurisdiction_code, "codes", text=True))
+        , {"codes": chunk}).scalars())
     new = [code for code in wanted if code not in existing]
     if not new:
         return []
