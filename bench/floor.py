@@ -56,7 +56,8 @@ def _decide(con: sqlite3.Connection, plan: Round, level: str) -> int:
                 "CASE d.decision WHEN 'return' THEN '请补充审计报告' WHEN 'reject' THEN '不符合条件' END, ? "
                 "FROM decision d JOIN application a ON a.id = d.app_id", (AT[level],))
     return con.execute(f"UPDATE application SET status = {DECIDED}, score = d.score, version = version + 1 "
-                       "FROM decision d WHERE d.app_id = application.id AND application.status = 'pending'").rowcount
+                       "FROM decision d WHERE d.app_id = application.id AND application.level = ? AND application.status = 'pending'",
+                       (level,)).rowcount
 
 
 def _resubmit(con: sqlite3.Connection, level: str) -> None:

@@ -3,22 +3,33 @@
 Every county of the country takes in its applicants (``create_applications``); at each level every
 bureau's reviewer records its decisions as one batch (``decide_many``: ~90% recommend — with a score
 at the provincial and ministry levels, which rank for the quota —, 5% reject, 0.2% returned and resubmitted,
-0.5% of desks leave some undecided so the deadline
-escalates them); then ``srdi pipeline advance`` (the Prefect flow, one task per due step) closes
-the levels, applies the provincial quota, forwards the lists, and runs the other due steps of
-tasks/pipeline/due.py (公示 open and close with recognition, 复核, …). Prints wall time, applications/s, Prefect
-task runs, and the ratio against a baseline that runs one Prefect task per application per level
-(run at a small size and scaled linearly).
+0.5% of desks leave some undecided so the deadline escalates them; the decisions are fixed in advance by
+bench/plan.py, a function of the seed, the level and the application); then ``srdi pipeline advance`` (the
+Prefect flow, one task per due step) closes the levels, applies the provincial quota, forwards the lists, and
+runs the other due steps of tasks/pipeline/due.py (公示 open and close with recognition, 复核, …). Prints wall
+time, applications/s, Prefect task runs, peak RSS, and the ratio against a baseline that runs one Prefect task
+per application per level (run at a small size and scaled linearly).
 
-    python bench/pipeline.py [--size 100000] [--baseline-size 100] [--keep]
+--compare plays the same round (same applicants, same decisions) in the same process with the set-based floor
+(bench/floor.py, stdlib sqlite3) at the bench size and SpiffWorkflow 3.2 (bench/spiff_round.py, needs the
+``bench`` extra) at --spiff-size, checks that every contender reaches the same final counts (a mismatch fails
+the bench) and ends with ``ratio srdi/floor: N×`` and ``ratio spiff/srdi: M× (at SIZE)``.
+--url postgresql://… runs the srdi round on PostgreSQL in a throw-away schema (dropped at the end); with
+--also-sqlite the same round also runs on SQLite in a child process, for the PG/SQLite ratio.
+--prefect-server runs each advance as a run of a deployment on ``prefect server start`` with a process worker.
+
+    python bench/pipeline.py [--size 100000] [--baseline-size 100] [--compare [--spiff-size 10000]]
+                             [--url postgresql://USER@HOST:PORT/DB [--also-sqlite]] [--prefect-server] [--keep]
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import random
+import re
 import shutil
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -27,13 +38,43 @@ from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=100_000)
+    parser.add_argument("--baseline-size", type=int, default=100, help="0: no per-application baseline")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--compare", action="store_true", help="also the set-based floor and SpiffWorkflow, same round")
+    parser.add_argument("--spiff-size", type=int, default=10_000, help="SpiffWorkflow's round size (scaled linearly)")
+    parser.add_argument("--url", help="run srdi on this PostgreSQL server (postgresql://…), in a throw-away schema")
+    parser.add_argument("--also-sqlite", action="store_true", help="with --url: the same srdi round on SQLite too (child process)")
+    parser.add_argument("--prefect-server", action="store_true", help="advance through a deployment on prefect server + worker")
+    parser.add_argument("--keep", action="store_true", help="keep the benchmark's database directory")
+    return parser.parse_args()
+
+
+ARGS = parse_args()
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))     # run the clean-up at the end on kill, too
+ROOT = Path(__file__).resolve().parents[1]
 WORK = Path(tempfile.mkdtemp(prefix="srdi-bench-pipeline-"))
-os.environ["SRDI_DATABASE_URL"] = f"sqlite:///{WORK / 'srdi.db'}"
+sys.path.insert(0, str(ROOT))
+DROP_SCHEMA = None
+if ARGS.url:
+    from bench.pg_schema import fresh_schema
+
+    os.environ["SRDI_DATABASE_URL"], DROP_SCHEMA = fresh_schema(ARGS.url)
+else:
+    os.environ["SRDI_DATABASE_URL"] = f"sqlite:///{WORK / 'srdi.db'}"
 os.environ["SRDI_PROGRAMMES_DIR"] = str(WORK / "programmes")
 os.environ.setdefault("PREFECT_HOME", str(WORK / "prefect"))
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+SERVER = None
+if ARGS.prefect_server:
+    from bench.prefect_server import PrefectServer
+
+    SERVER = PrefectServer(WORK / "prefect-server")
+    SERVER.start()                   # before Prefect is imported: PREFECT_API_URL is read once
 
 from srdi import prefect_runtime  # noqa: E402
 
@@ -45,10 +86,13 @@ from sqlmodel import SQLModel  # noqa: E402
 from stdnum.cn import uscc as stdnum_uscc  # noqa: E402
 
 import models  # noqa: E402,F401
+from bench.pg_schema import server_version  # noqa: E402
+from bench.plan import Round, make_round, routing  # noqa: E402
+from bench.prefect_server import DEPLOYMENT, advance_through  # noqa: E402
 from models import Application, Jurisdiction, Transition, User  # noqa: E402
 from models.clock import SHANGHAI, clock  # noqa: E402
 from models.db import get_engine  # noqa: E402
-from models.enums import ApplicationStatus, JurisdictionLevel, ReviewLevel, Role  # noqa: E402
+from models.enums import ApplicationStatus, ReviewLevel, Role  # noqa: E402
 from tasks.intake.applications import create_applications  # noqa: E402
 from tasks.pipeline.due import DUE_STEPS  # noqa: E402
 from tasks.reference.calls import open_call  # noqa: E402
@@ -84,56 +128,51 @@ def uscc(n: int, county: str) -> str:
     return body + stdnum_uscc.calc_check_digit(body)
 
 
-def setup(engine) -> list[str]:
-    (WORK / "programmes").mkdir()
+def setup(engine) -> None:
+    (WORK / "programmes").mkdir(exist_ok=True)
     (WORK / "programmes" / "bench-national.yaml").write_text(yaml.safe_dump(PROFILE, allow_unicode=True), encoding="utf-8")
     SQLModel.metadata.create_all(engine)
     with engine.begin() as c:
         load_jurisdictions(c)
-        nodes = c.execute(select(Jurisdiction.code, Jurisdiction.level)).all()
+        nodes = c.execute(select(Jurisdiction.code)).scalars().all()
         c.execute(User.__table__.insert(), [{"username": f"r{code}", "display_name": code, "role": Role.reviewer,
-                                             "jurisdiction_code": code, "active": True} for code, _ in nodes])
-    children = {code[:4] for code, level in nodes if level == JurisdictionLevel.county}
-    return sorted(code for code, level in nodes if level == JurisdictionLevel.county
-                  or (level == JurisdictionLevel.prefecture and code[:4] not in children))
+                                             "jurisdiction_code": code, "active": True} for code in nodes])
 
 
-def records(size: int, homes: list[str], rng: random.Random) -> list[dict]:
-    """``size`` applicants spread evenly over ``homes``, a county's together (as its import arrives)."""
-    rows = []
-    for n in range(1, size + 1):
-        home = homes[(n - 1) * len(homes) // size]
-        rows.append({"uscc": uscc(n, home), "name": f"基准企业{n:06d}有限公司", "size": "small", "industry_code": "C3484",
-                     "jurisdiction_code": home, "category": "c" if rng.random() < 0.1 else "a",
-                     "financials": [{"fiscal_year": 2025, "revenue_wan": "5200", "main_business_revenue_wan": "5000"}]})
-    return rows
+def records(plan: Round) -> list[dict]:
+    """The plan's applicants (a county's together, as its import arrives)."""
+    return [{"uscc": uscc(n, home), "name": f"基准企业{n:06d}有限公司", "size": "small", "industry_code": "C3484",
+             "jurisdiction_code": home, "category": plan.categories[n - 1],
+             "financials": [{"fiscal_year": 2025, "revenue_wan": "5200", "main_business_revenue_wan": "5000"}]}
+            for n, home in enumerate(plan.homes, start=1)]
 
 
-def review_level(engine, level: ReviewLevel, rng: random.Random, now: datetime) -> dict:
-    """Every desk's reviewer decides its pending applications as one batch (批量审核)."""
+def review_level(engine, level: ReviewLevel, plan: Round, now: datetime) -> dict:
+    """Every desk's reviewer decides its pending applications as one batch (批量审核), as the plan says."""
     with engine.connect() as c:
-        rows = c.execute(select(Application.id, Application.review_jurisdiction_code, Application.enterprise_id)
+        rows = c.execute(select(Application.id, Application.ref, Application.review_jurisdiction_code, Application.enterprise_id)
                          .where(Application.level == level, Application.status == ApplicationStatus.pending)).all()
     by_desk = defaultdict(list)
     for row in rows:
         by_desk[row.review_jurisdiction_code].append(row)
-    sleepy = {desk for desk in by_desk if rng.random() < 0.005}
+    decisions, scores = plan.decisions[level.value], plan.scores[level.value]
     scored = level in (ReviewLevel.provincial, ReviewLevel.ministry)     # 择优: the quota levels score
     returned, counts = [], defaultdict(int)
     for desk, apps in sorted(by_desk.items()):
         items = []
         for row in apps:
-            draw = rng.random()
-            if desk in sleepy and draw < 0.5:
+            n = int(row.ref.rsplit("-", 1)[1])          # the reference numbers the call's applications in import order
+            decision = decisions[n - 1]
+            if decision == "undecided":
                 counts["left undecided"] += 1
                 continue
-            if draw < 0.002 and level == ReviewLevel.county:
+            if decision == "return":
                 items.append(DecisionItem(row.id, "return", reason="请补充审计报告"))
                 returned.append(row)
-            elif draw < 0.052:
+            elif decision == "reject":
                 items.append(DecisionItem(row.id, "reject", reason="不符合条件"))
             elif scored:
-                items.append(DecisionItem(row.id, "recommend", score=Decimal(rng.randint(6000, 9999)) / 100))
+                items.append(DecisionItem(row.id, "recommend", score=Decimal(scores[n - 1]) / 100))
             else:
                 items.append(DecisionItem(row.id, "recommend"))
             counts[items[-1].decision] += 1
@@ -153,12 +192,11 @@ def review_level(engine, level: ReviewLevel, rng: random.Random, now: datetime) 
     return dict(counts)
 
 
-def main_round(engine, size: int, rng: random.Random, advance_flow) -> dict:
-    homes = setup(engine)
+def main_round(engine, plan: Round, advance_flow) -> dict:
     hooks = [step_ref(step) for step in DUE_STEPS if step_ref(step).startswith("tasks.notice.publication:")]
     clock.set(bj(2026, 3, 2, 9))
     timings, flow_runs = {}, 0
-    intake = records(size, homes, rng)           # the import's output; generating it is not timed
+    intake = records(plan)                       # the import's output; generating it is not timed
     start = time.perf_counter()
     with engine.begin() as c:
         call = open_call(c, "bench-national", 2026, closes_at=bj(2026, 3, 5, 17, 30), now=clock.now())
@@ -169,7 +207,7 @@ def main_round(engine, size: int, rng: random.Random, advance_flow) -> dict:
     for level, after in [(ReviewLevel.county, bj(2026, 3, 21, 9)), (ReviewLevel.municipal, bj(2026, 4, 11, 9)),
                          (ReviewLevel.provincial, bj(2026, 5, 1, 9)), (ReviewLevel.ministry, bj(2026, 5, 6, 9))]:
         mark = time.perf_counter()
-        decided = review_level(engine, level, rng, clock.now())
+        decided = review_level(engine, level, plan, clock.now())
         timings[f"decide {level.value}"] = time.perf_counter() - mark
         clock.set(after)
         mark = time.perf_counter()
@@ -232,20 +270,87 @@ def baseline(size: int) -> float:
     clock.set(bj(2026, 3, 2, 9))
     with engine.begin() as c:
         call = open_call(c, "bench-national", 2026, closes_at=bj(2026, 3, 5, 17, 30), now=clock.now())
-        ids = list(create_applications(c, call.id, records(size, ["130102"], random.Random(7)), "system",
-                                       clock.now()).applications.values())
+        plan = make_round(7, size, ["130102"], {"130102": {}})
+        ids = list(create_applications(c, call.id, records(plan), "system", clock.now()).applications.values())
         context = call_context(c, call.id)
     start = time.perf_counter()
     per_application(ids)
     return time.perf_counter() - start
 
 
+def peak_rss_mib() -> float:
+    """This process's peak resident set (VmHWM; ru_maxrss where /proc is missing)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+        return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
+    except (OSError, AttributeError):
+        import resource
+
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+PEAKS: dict[str, float] = {}                        # phase → its peak RSS (MiB)
+
+
+def end_phase(name: str) -> None:
+    """Record the phase's peak RSS, then start VmHWM again from the current RSS (Linux: clear_refs 5)."""
+    PEAKS[name] = peak_rss_mib()
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def statuses(final: dict) -> dict[str, int]:
+    return dict(sorted((str(k), v) for k, v in final.items()))
+
+
+def same_or_fail(what: str, mine: dict, theirs: dict) -> None:
+    if mine != theirs:
+        raise SystemExit(f"bench/pipeline FAILED: {what} final counts differ: srdi {mine} ≠ {theirs}")
+    print(f"  final counts agree ({what}): {theirs}")
+
+
+def sqlite_twin(args) -> tuple[float, str]:
+    """The same srdi round on SQLite, in a child process (a fresh engine and Prefect): (wall, its final statuses)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("PREFECT_API_URL", "SRDI_DATABASE_URL")}
+    if env.get("PREFECT_HOME", "").startswith(str(WORK)):
+        env.pop("PREFECT_HOME")
+    done = subprocess.run([sys.executable, __file__, "--size", str(args.size), "--seed", str(args.seed), "--baseline-size", "0"],
+                          env=env, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"bench/pipeline FAILED: the SQLite run failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    wall = float(re.search(r"^wall time: ([\d.]+) s", done.stdout, re.M).group(1))
+    return wall, re.search(r"^final statuses: (\{.*?\});", done.stdout, re.M).group(1)
+
+
+def compare(args, plan: Round, homes, desks, srdi_wall: float, srdi_final: dict) -> list[str]:
+    """The floor at the bench size and SpiffWorkflow at --spiff-size, same round; the ratio lines."""
+    from bench.floor import run_floor
+    from bench.spiff_round import available, run_spiff
+
+    if not available():
+        raise SystemExit("bench/pipeline --compare needs SpiffWorkflow: .venv/bin/pip install -c requirements.lock -e '.[bench]'")
+    floor = run_floor(plan, WORK / "floor.db")
+    end_phase("floor")
+    print(f"floor (stdlib sqlite3, set-based, one transaction per step): {floor['wall']:.2f} s for {args.size:,}; "
+          f"transitions {floor['transitions']:,}, recognitions {floor['recognitions']:,}; peak RSS {PEAKS['floor']:.0f} MiB")
+    same_or_fail("srdi = floor", srdi_final, floor["final"])
+    small = plan if args.spiff_size == args.size else make_round(args.seed, args.spiff_size, homes, desks)
+    reference = floor["final"] if small is plan else run_floor(small, WORK / "floor-small.db")["final"]
+    spiff = run_spiff(small, WORK / "spiff.db")
+    end_phase("spiff")
+    scaled = spiff["wall"] * args.size / args.spiff_size
+    print(f"SpiffWorkflow 3.2 (BPMN, workflow JSON in SQLite per level): {spiff['wall']:.1f} s for {args.spiff_size:,}"
+          f"{'' if small is plan else f', scaled linearly to {args.size:,}: {scaled:.1f} s'}; "
+          f"{spiff['json_bytes'] / 2**20:.0f} MiB of workflow JSON; peak RSS {PEAKS['spiff']:.0f} MiB")
+    same_or_fail("spiff = floor" + ("" if small is plan else f" at {args.spiff_size:,}"), reference, spiff["final"])
+    return [f"ratio srdi/floor: {srdi_wall / floor['wall']:.1f}×",
+            f"ratio spiff/srdi: {scaled / srdi_wall:.1f}× (at {args.spiff_size:,})"]
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=100_000)
-    parser.add_argument("--baseline-size", type=int, default=100)
-    parser.add_argument("--keep", action="store_true", help="keep the benchmark's database directory")
-    args = parser.parse_args()
+    args = ARGS
     from prefect import flow
     from prefect.settings import temporary_settings
 
@@ -256,37 +361,70 @@ def main() -> None:
         return None
 
     engine = get_engine()
+    setup(engine)
+    with engine.connect() as c:
+        homes, desks = routing(c)
+    plan = make_round(args.seed, args.size, homes, desks)         # the round's applicants and decisions
+    backend = "SQLite" if not args.url else f"PostgreSQL {server_version(args.url)} (throw-away schema)"
     with temporary_settings(updates={"flows.heartbeat_frequency": None}):
         started = time.perf_counter()
-        prefect_runtime.start_temporary_server()   # from the main thread: it dies with this process
+        advance = advance_flow
+        if SERVER:
+            SERVER.wait_healthy()
+            advance = advance_through(SERVER.deploy_and_start_worker())
+            mode = f"deployment {DEPLOYMENT} on prefect server {SERVER.api} + a process worker (flow heartbeats on there)"
+        else:
+            prefect_runtime.start_temporary_server()   # from the main thread: it dies with this process
+            mode = "in-process flow on the temporary server; flow heartbeats off"
         warm_up()
-        server_start = time.perf_counter() - started
-        print(f"srdi bench/pipeline: {args.size:,} applications, 4 levels; data in {WORK}{'' if args.keep else ' (removed at the end)'}")
-        print(f"Prefect temporary server start (not counted): {server_start:.1f} s; flow heartbeats off")
-        result = main_round(engine, args.size, random.Random(2026), advance_flow)
-        base = baseline(args.baseline_size)
-    base_runs = args.baseline_size * len(PROFILE["route"])
-    scaled = base * args.size / args.baseline_size
+        print(f"srdi bench/pipeline: {args.size:,} applications, 4 levels, on {backend}; "
+              f"data in {WORK}{'' if args.keep else ' (removed at the end)'}")
+        print(f"Prefect server start (not counted): {time.perf_counter() - started:.1f} s; advances: {mode}")
+        end_phase("start-up")
+        result = main_round(engine, plan, advance)
+        end_phase("srdi round")
+        base = baseline(args.baseline_size) if args.baseline_size else None
     print("timings: " + ", ".join(f"{k} {v:.1f} s" for k, v in result["timings"].items()))
-    print(f"final statuses: {dict(sorted((str(k), v) for k, v in result['final'].items()))}; transitions {result['transitions']:,}")
+    print(f"final statuses: {statuses(result['final'])}; transitions {result['transitions']:,}")
     print(f"due steps per advance: {len(DUE_STEPS)}: {', '.join(step_ref(step) for step in DUE_STEPS)}")
     print(f"wall time: {result['wall']:.1f} s for {args.size:,} applications "
           f"({args.size / result['wall']:,.0f} applications/s)")
     print(f"Prefect flow runs: {result['flow_runs']}, task runs: {result['task_runs']} (one per due step per advance)")
-    print(f"baseline (one task run per application per level): {args.baseline_size} applications × 4 levels = "
-          f"{base_runs} task runs in {base:.1f} s; scaled linearly to {args.size:,}: {scaled:,.0f} s "
-          f"({args.size * len(PROFILE['route']):,} task runs)")
-    print(f"ratio baseline / set-based: {scaled / result['wall']:,.0f}× (baseline timed on the client; the Prefect server "
-          f"records only ~35–130 task runs/s, stack-notes §0, so a real per-application run would be slower still)")
-    started = time.perf_counter()
-    prefect_runtime.stop_temporary_server()         # let it record every task run first: no lost history, no tracebacks
-    print(f"Prefect temporary server drained and stopped (not counted): {time.perf_counter() - started:.1f} s")
+    print(f"peak RSS of the srdi round: {PEAKS['srdi round']:.0f} MiB (VmHWM reset before it; start-up with Prefect, the "
+          f"jurisdiction table and the plan: {PEAKS['start-up']:.0f} MiB)")
+    if base is not None:
+        base_runs, scaled = args.baseline_size * len(PROFILE["route"]), base * args.size / args.baseline_size
+        print(f"baseline (one task run per application per level): {args.baseline_size} applications × 4 levels = "
+              f"{base_runs} task runs in {base:.1f} s; scaled linearly to {args.size:,}: {scaled:,.0f} s "
+              f"({args.size * len(PROFILE['route']):,} task runs)")
+        print(f"ratio baseline / set-based: {scaled / result['wall']:,.0f}× (baseline timed on the client; the Prefect server "
+              f"records only ~35–130 task runs/s, stack-notes §0, so a real per-application run would be slower still)")
+    if not SERVER:
+        started = time.perf_counter()
+        prefect_runtime.stop_temporary_server()     # let it record every task run first: no lost history, no tracebacks
+        print(f"Prefect temporary server drained and stopped (not counted): {time.perf_counter() - started:.1f} s")
+    if args.url and args.also_sqlite:
+        wall, final = sqlite_twin(args)
+        print(f"the same srdi round on SQLite (child process): wall time {wall:.1f} s, final statuses {final}")
+        if final != str(statuses(result["final"])):
+            raise SystemExit(f"bench/pipeline FAILED: PostgreSQL and SQLite final counts differ: {statuses(result['final'])} ≠ {final}")
+        print(f"ratio PG/SQLite (srdi round): {result['wall'] / wall:.2f}×")
+    ratios = compare(args, plan, homes, desks, result["wall"], statuses(result["final"])) if args.compare else []
+    end_phase("rest")
+    print(f"peak RSS of the process: {max(PEAKS.values()):.0f} MiB (" + ", ".join(f"{k} {v:.0f}" for k, v in PEAKS.items()) + ")")
+    for line in ratios:
+        print(line)
 
 
 if __name__ == "__main__":
     try:
         main()
-    finally:                                        # a failed run leaves no server and no data behind either
+    finally:                                        # a failed run leaves no server, no schema and no data behind either
         prefect_runtime.stop_temporary_server(timeout=10)
-        if "--keep" not in sys.argv:
+        if SERVER:
+            SERVER.stop()
+        if DROP_SCHEMA:
+            get_engine().dispose()
+            DROP_SCHEMA()
+        if not ARGS.keep:
             shutil.rmtree(WORK, ignore_errors=True)
