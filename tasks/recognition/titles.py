@@ -19,6 +19,7 @@ from models.deadline import Deadline, DeadlineState
 from models.enterprise import Enterprise
 from models.enums import Role
 from models.errors import NotFound, RuleViolation
+from models.id_list import in_list
 from models.profile import Profile
 from models.programme import Call
 from models.recognition import Recognition, RecognitionStatus
@@ -126,13 +127,13 @@ def _extend(connection: Connection, profile: Profile, interim: dict) -> None:
 
 def _renewals(connection: Connection, application_ids: list[int]) -> dict:
     found = {}
-    for ids in chunks(application_ids):
+    for ids in chunks(application_ids, 5000):
         for row in connection.execute(
             select(ReReviewCase.id, ReReviewCase.application_id, ReReviewCase.recognition_id, Recognition.valid_to,
                    Recognition.re_review_due, Call.year)
             .join(Recognition, Recognition.id == ReReviewCase.recognition_id)
             .join(Call, Call.id == ReReviewCase.call_id)
-            .where(ReReviewCase.application_id.in_(ids))
+            .where(in_list(ReReviewCase.application_id, "ids")), {"ids": ids}
         ):
             found[row.application_id] = row
     return found
@@ -140,12 +141,12 @@ def _renewals(connection: Connection, application_ids: list[int]) -> dict:
 
 def _by_ids(connection: Connection, column, ids: list[int]) -> list:
     rows = []
-    for chunk in chunks(ids):
+    for chunk in chunks(ids, 5000):
         rows += connection.execute(
             select(Recognition.id, Recognition.application_id, Recognition.enterprise_id, Recognition.certificate_no,
                    Recognition.re_review_due, Recognition.jurisdiction_code, Enterprise.name)
             .join(Enterprise, Enterprise.id == Recognition.enterprise_id)
-            .where(column.in_(chunk))
+            .where(in_list(column, "ids")), {"ids": chunk}
         ).all()
     return rows
 

@@ -148,6 +148,7 @@ def _plan(context: CallContext, windows: list[LevelWindow], rows: list, now: dat
     """Decide every application's fate: (moves, outcomes per window id)."""
     step = context.step(windows[0].level)
     after = next_level(context.levels, step.level)
+    escalates = step.on_missed == "escalate" and after is not None
     by_code: dict[str, list] = {}
     for row in rows:
         by_code.setdefault(row.review_jurisdiction_code, []).append(row)
@@ -155,44 +156,53 @@ def _plan(context: CallContext, windows: list[LevelWindow], rows: list, now: dat
     for window in windows:
         counts = dict.fromkeys(("forwarded", "escalated", "lapsed", "quota_cut", "kept", "over_soft_quota"), 0)
         due = f"{local(window.due_at):%Y-%m-%d %H:%M}"
-        candidates, undecided = [], 0
-        for row in by_code.get(window.jurisdiction_code, []):
+        place = f"{tree.name(window.jurisdiction_code)}{step.label}"
+        lapse_reason = {ApplicationStatus.returned: f"退回修改后逾期未重新提交，视同未申报（{place}截止 {due}）"}
+        lapse_other = f"逾期未审核，视同未申报（{place}截止 {due}）"
+        window_rows = by_code.get(window.jurisdiction_code, [])
+        recommended, escalated = [], []
+        for row in window_rows:
             if row.status == ApplicationStatus.recommended:
-                candidates.append(Candidate(row.id, row.ref, row.score, row.submitted_at, row.category, row.jurisdiction_code))
-                continue
-            undecided += 1
-            if row.status == ApplicationStatus.pending and step.on_missed == "escalate" and after is not None:
-                candidates.append(Candidate(row.id, row.ref, row.score, row.submitted_at, row.category, row.jurisdiction_code, True))
-                continue
-            why = "退回修改后逾期未重新提交" if row.status == ApplicationStatus.returned else "逾期未审核"
-            moves.append(Move(row, ApplicationStatus.lapsed, step.level, row.review_jurisdiction_code, "lapse",
-                              f"{why}，视同未申报（{tree.name(window.jurisdiction_code)}{step.label}截止 {due}）"))
-            counts["lapsed"] += 1
-        selection = select_by_quota(candidates, step.quota, window.jurisdiction_code, tree, step.level.label)
-        by_id = {row.id: row for row in by_code.get(window.jurisdiction_code, [])}
-        for app_id, reason in selection.cut.items():
-            moves.append(Move(by_id[app_id], ApplicationStatus.quota_cut, step.level, by_id[app_id].review_jurisdiction_code,
-                              "quota_cut", reason))
-        counts["quota_cut"] = len(selection.cut)
-        counts["over_soft_quota"] = len(selection.over_soft_quota)
-        for candidate in selection.taken:
-            row = by_id[candidate.id]
-            if after is None:
-                counts["kept"] += 1
-                continue
-            target = tree.reviewer_at(row.jurisdiction_code, after.level)
-            if candidate.escalated:
-                reason = f"{tree.name(window.jurisdiction_code)}{step.label}逾期未审核（截止 {due}），按规定报送上级"
-                moves.append(Move(row, ApplicationStatus.pending, after.level, target, "escalate", reason))
-                counts["escalated"] += 1
+                recommended.append(row)
+            elif row.status == ApplicationStatus.pending and escalates:
+                escalated.append(row)
             else:
-                moves.append(Move(row, ApplicationStatus.pending, after.level, target, "forward", None))
-                counts["forwarded"] += 1
-        counts["undecided_at_close"] = undecided
+                moves.append(Move(row, ApplicationStatus.lapsed, step.level, row.review_jurisdiction_code, "lapse",
+                                  lapse_reason.get(row.status, lapse_other)))
+                counts["lapsed"] += 1
+        counts["undecided_at_close"] = len(window_rows) - len(recommended)
+        if step.quota is not None:
+            recommended, escalated = _apply_quota(step, window, recommended, escalated, tree, moves, counts)
+        if after is None:
+            counts["kept"] += len(recommended) + len(escalated)
+        else:
+            for row in recommended:
+                moves.append(Move(row, ApplicationStatus.pending, after.level, tree.reviewer_at(row.jurisdiction_code, after.level),
+                                  "forward", None))
+            late = f"{place}逾期未审核（截止 {due}），按规定报送上级"
+            for row in escalated:
+                moves.append(Move(row, ApplicationStatus.pending, after.level, tree.reviewer_at(row.jurisdiction_code, after.level),
+                                  "escalate", late))
+            counts["forwarded"] += len(recommended)
+            counts["escalated"] += len(escalated)
         outcomes[window.id] = counts
         for key in ("forwarded", "escalated", "lapsed", "quota_cut", "kept", "over_soft_quota"):
             setattr(tally, key, getattr(tally, key) + counts[key])
     return moves, outcomes
+
+
+def _apply_quota(step, window, recommended: list, escalated: list, tree: Tree, moves: list, counts: dict) -> tuple[list, list]:
+    """The level's quota (择优) over one window's candidates: the cut become moves; (recommended, escalated) taken."""
+    candidates = [Candidate(r.id, r.ref, r.score, r.submitted_at, r.category, r.jurisdiction_code) for r in recommended]
+    candidates += [Candidate(r.id, r.ref, r.score, r.submitted_at, r.category, r.jurisdiction_code, True) for r in escalated]
+    selection = select_by_quota(candidates, step.quota, window.jurisdiction_code, tree, step.level.label)
+    by_id = {row.id: row for row in (*recommended, *escalated)}
+    for app_id, reason in selection.cut.items():
+        moves.append(Move(by_id[app_id], ApplicationStatus.quota_cut, step.level, by_id[app_id].review_jurisdiction_code,
+                          "quota_cut", reason))
+    counts["quota_cut"] = len(selection.cut)
+    counts["over_soft_quota"] = len(selection.over_soft_quota)
+    return ([by_id[c.id] for c in selection.taken if not c.escalated], [by_id[c.id] for c in selection.taken if c.escalated])
 
 
 def close_windows(connection: Connection, context: CallContext, windows: list[LevelWindow], now: datetime,
