@@ -2,7 +2,7 @@
 
 ``run_eligibility`` reads the call's applications, their enterprises, yearly figures and
 recognitions in one query each, evaluates the profile's rules in Python (tasks/eligibility/rules.py),
-replaces the call's verdict rows with one core insert and sets each application's ``eligible``,
+replaces the call's verdicts (stored compactly, tasks/eligibility/verdicts.py) and sets each application's ``eligible``,
 ``category`` (79号 a/b/c) and, when the profile awards bonus points, ``score``. Running it twice
 leaves the same rows. Facts the form need not carry are derived when absent: 连续经营年限 from
 注册时间, 是否中小企业 from 企业规模, 本省注册 from the county, 已认定称号 from Recognition rows.
@@ -10,20 +10,21 @@ leaves the same rows. Facts the form need not carry are derived when absent: 连
 
 from __future__ import annotations
 
-import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Any, Optional
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select, type_coerce
 from sqlalchemy.engine import Connection
+from sqlalchemy.types import NullType
 
 from models.application import Application
 from models.clock import clock, local
-from models.eligibility import EligibilityVerdict
 from models.enterprise import Enterprise, EnterpriseFinancialYear
 from models.errors import NotFound
+from models.exact import ExactDecimal
 from models.jurisdiction import MINISTRY_CODE
 from models.programme import Programme
 from models.recognition import Recognition
@@ -31,7 +32,8 @@ from models.rules import Bands, Group
 from models.workflow import APPLICATION
 from models.workflow_writer import SystemActor, apply
 from tasks.eligibility.metrics import Subject
-from tasks.eligibility.rules import Background, Compiled, combine, encode_figures, evaluate, group_message
+from tasks.eligibility.rules import Background, Compiled, combine, evaluate, group_message
+from tasks.eligibility.verdicts import read_verdicts, replace_verdicts, stored_rows
 from tasks.reference.calls import get_call, get_profile
 from tasks.review.moves import chunks
 
@@ -84,6 +86,27 @@ def derived_facts(facts: dict, enterprise: Any, recognitions: list[tuple], provi
     return {key: value for key, value in out.items() if value is not None}
 
 
+def _load_years(connection: Connection, reference: int, enterprise_ids: Optional[list[int]], in_call) -> dict[int, dict[int, dict]]:
+    """enterprise → fiscal year → raw figures (万元 as Decimal to the column's places), read through the driver's values:
+    the exact-decimal type's per-value conversion dominated this read at a national round's size."""
+    table = EnterpriseFinancialYear.__table__
+    figures = [c for c in table.columns if c.name not in ("id", "enterprise_id", "fiscal_year")]
+    scaled = connection.dialect.name == "sqlite"
+    plain = [(c.name, isinstance(c.type, ExactDecimal) and scaled, c.type) for c in figures]
+    query = select(table.c.enterprise_id, table.c.fiscal_year, *(type_coerce(c, NullType()) for c in figures)).where(
+        table.c.fiscal_year.between(reference - YEARS_BACK, reference))
+    years: dict[int, dict[int, dict]] = defaultdict(dict)
+    for row in _select_for(connection, query, table.c.enterprise_id, enterprise_ids, in_call):
+        values = {}
+        for (name, exact, column_type), value in zip(plain, row[2:]):
+            if exact and value is not None:
+                value = (Decimal(value).scaleb(-column_type.scale) if value.__class__ is int
+                         else column_type.process_result_value(value, connection.dialect))
+            values[name] = value
+        years[row[0]][row[1]] = values
+    return years
+
+
 def run_eligibility(connection: Connection, call_id: str, application_ids: Optional[list[int]] = None,
                     now: Optional[datetime] = None) -> EligibilitySummary:
     """Judge every application of ``call_id`` (or only ``application_ids``) and store the verdicts."""
@@ -107,11 +130,7 @@ def run_eligibility(connection: Connection, call_id: str, application_ids: Optio
     enterprises = {e.id: e for e in _select_for(connection, select(
         Enterprise.id, Enterprise.registered_on, Enterprise.listed_board, Enterprise.banned_until,
         Enterprise.jurisdiction_code, Enterprise.size), Enterprise.id, enterprise_ids, in_call)}
-    years: dict[int, dict[int, dict]] = defaultdict(dict)
-    year_table = EnterpriseFinancialYear.__table__
-    year_query = select(year_table).where(year_table.c.fiscal_year.between(reference - YEARS_BACK, reference))
-    for row in _select_for(connection, year_query, year_table.c.enterprise_id, enterprise_ids, in_call):
-        years[row.enterprise_id][row.fiscal_year] = row._mapping
+    years = _load_years(connection, reference, enterprise_ids, in_call)
     recognitions: dict[int, list[tuple]] = defaultdict(list)
     for row in _select_for(connection, select(Recognition.enterprise_id, Recognition.tier, Recognition.status,
                                               Recognition.call_id), Recognition.enterprise_id, enterprise_ids, in_call):
@@ -133,7 +152,7 @@ def run_eligibility(connection: Connection, call_id: str, application_ids: Optio
                                 enterprise.banned_until, held)
         outcome = evaluate(compiled, subject, background)
         outcome.rows[0].figures.update(stamp)
-        verdicts += [(app.id, r.node_id, r.kind, r.passed, r.waived, r.points, r.figures, r.message) for r in outcome.rows]
+        verdicts += stored_rows(app.id, outcome.rows)
         update_row = {"k": app.id, "eligible": outcome.eligible, "category": outcome.category}
         if rules.bonus:
             update_row["score"] = outcome.points
@@ -146,13 +165,13 @@ def run_eligibility(connection: Connection, call_id: str, application_ids: Optio
             summary.undetermined += 1
         else:
             summary.ineligible += 1
-    _replace_verdicts(connection, call.id, application_ids, verdicts)
+    written = replace_verdicts(connection, call.id, application_ids, verdicts)
     if updates:
         by_id = {u.pop("k"): u for u in updates}
         apply(connection, APPLICATION, "assess", list(by_id), actor=SystemActor(call.jurisdiction_code), at=now, row_values=by_id,
               reasons={k: verdict_reason(u["eligible"], u["category"]) for k, u in by_id.items()}, step_key=f"eligibility:{call.id}")
     summary.by_category = dict(sorted(categories.items()))
-    summary.verdicts = len(verdicts)
+    summary.verdicts = written
     return summary
 
 
@@ -163,41 +182,6 @@ def verdict_reason(eligible: Optional[bool], category: Optional[str]) -> str:
     if not eligible:
         return "资格审查：不符合申报条件"
     return f"资格审查：符合申报条件（{category}类）" if category else "资格审查：符合申报条件"
-
-
-_json = encode_figures
-VERDICT_COLUMNS = ("application_id", "node_id", "kind", "passed", "waived", "points", "figures", "message")
-
-
-def _replace_verdicts(connection: Connection, call_id: str, application_ids: Optional[list[int]], rows: list[tuple]) -> None:
-    """Delete the applications' old verdicts and insert the new ones in one statement.
-
-    On SQLite the rows go straight to the driver's executemany (a national round writes hundreds of
-    thousands of small rows; SQLAlchemy's per-row parameter processing would triple the time).
-    """
-    table = EligibilityVerdict.__table__
-    if application_ids is None:
-        in_call = select(Application.id).where(Application.call_id == call_id).scalar_subquery()
-        connection.execute(delete(table).where(table.c.application_id.in_(in_call)))
-    else:
-        for chunk in chunks(application_ids):
-            connection.execute(delete(table).where(table.c.application_id.in_(chunk)))
-    if not rows:
-        return
-    if connection.dialect.name == "sqlite":
-        encoded = [(a, n, k, p, w, None if pts is None else str(pts), f if f.__class__ is str else _json(f), m)
-                   for a, n, k, p, w, pts, f, m in rows]
-        columns = ", ".join(VERDICT_COLUMNS)
-        marks = ", ".join("?" * len(VERDICT_COLUMNS))
-        cursor = connection.connection.cursor()
-        try:
-            cursor.executemany(f"INSERT INTO {table.name} ({columns}) VALUES ({marks})", encoded)
-        finally:
-            cursor.close()
-    else:
-        connection.execute(table.insert(), [
-            dict(zip(VERDICT_COLUMNS, row[:6] + (json.loads(row[6]) if isinstance(row[6], str) else row[6], row[7])))
-            for row in rows])
 
 
 ABSENT = object()
@@ -247,8 +231,7 @@ def explain(connection: Connection, application: str) -> dict:
     app = connection.execute(query.where(key)).first()
     if app is None:
         raise NotFound(f"申报 {application} 不存在")
-    table = EligibilityVerdict.__table__
-    stored = {row.node_id: row for row in connection.execute(select(table).where(table.c.application_id == app.id))}
+    stored = read_verdicts(connection, app.id)
     if not stored:
         raise NotFound(f"申报 {app.ref} 尚未进行资格审查（请先运行 srdi eligibility run --call {app.call_id}）")
     rules = get_profile(get_call(connection, app.call_id).programme_id).eligibility

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any, Optional
 
 from models.metrics import Metric, get_metric
@@ -45,9 +46,12 @@ def as_decimal(value: Any) -> Optional[Decimal]:
 
 def fmt(value: Any, unit: str = "", places: int = 2) -> str:
     """A number as a clerk reads it: 3.2%, 1200万元, 2个; 是/否 for booleans."""
-    if isinstance(value, bool):
+    if value.__class__ is Decimal:
+        number = value
+    elif isinstance(value, bool):
         return "是" if value else "否"
-    number = as_decimal(value)
+    else:
+        number = as_decimal(value)
     if number is None:
         return str(value)
     text = f"{number:.{places}f}" if number != number.to_integral_value() else f"{number:.0f}"
@@ -56,11 +60,17 @@ def fmt(value: Any, unit: str = "", places: int = 2) -> str:
     return text + ("" if unit in ("bool", "enum", "") else unit)
 
 
+@lru_cache(maxsize=4096)
+def fmt_fixed(value: Any, unit: str = "", places: int = 2) -> str:
+    """``fmt`` of a rule's threshold, which every application's sentence repeats."""
+    return fmt(value, unit, places)
+
+
 def fmt_against(value: Decimal, threshold: Decimal, unit: str) -> str:
     """``value`` with enough decimals that it never looks equal to a threshold it differs from."""
     for places in (2, 4, 6, 10):
         shown = fmt(value, unit, places)
-        if value == threshold or shown != fmt(threshold, unit, places):
+        if value == threshold or shown != fmt_fixed(threshold, unit, places):
             return shown
     return fmt(value, unit, 12)
 
@@ -235,7 +245,9 @@ def clause(metric: Metric, op: str, threshold: Any, where: str, value: Any, pass
     if op == "in":
         options = "/".join(str(o) for o in (threshold if isinstance(threshold, list) else [threshold]))
         return f"{where}{metric.label} {value}，{'属于' if passed else '不属于'} {options}"
-    number, bound = as_decimal(value), as_decimal(threshold)
+    number = value if value.__class__ is Decimal else as_decimal(value)
+    bound = threshold if threshold.__class__ is Decimal else as_decimal(threshold)
     unit = metric.unit
     shown = fmt_against(number, bound, unit) if number is not None and bound is not None else fmt(value, unit)
-    return f"{where}{metric.label} {shown} {SYMBOL[op] if passed else NEGATED[op]} {fmt(threshold, unit)}"
+    limit = fmt_fixed(threshold, unit) if threshold.__class__ is Decimal else fmt(threshold, unit)
+    return f"{where}{metric.label} {shown} {SYMBOL[op] if passed else NEGATED[op]} {limit}"

@@ -125,12 +125,12 @@ class CCriterion:
             self.said = {v: clause(self.metric, node.op, None, "", v, v == (node.op == "is_true")) for v in (True, False)}
 
     def _fact_figures(self, value: Any) -> Any:
-        """{"value", "threshold"}, encoded once per distinct value (most facts are 是/否)."""
+        """{"value", "threshold"}, built once per distinct value (most facts are 是/否); shared, never changed."""
         try:
             return self.encoded[value]
         except KeyError:
-            encoded = self.encoded[value] = encode_figures({"value": value, "threshold": self.shown_threshold})
-            return encoded
+            figures = self.encoded[value] = {"value": value, "threshold": self.shown_threshold}
+            return figures
         except TypeError:  # an unhashable value (a list of titles)
             return {"value": value, "threshold": self.shown_threshold}
 
