@@ -21,6 +21,7 @@ from models.enterprise import Enterprise, EnterpriseFinancialYear
 from models.workflow import APPLICATION
 from models.workflow_writer import initial, record_created
 from tasks.intake.admission import LOOKUP, Intake
+from tasks.intake.bulk import insert_rows
 from tasks.intake.problem import InvalidRecords, Problem
 from tasks.intake.record import IntakeRecord
 from tasks.intake.validator import validate_records
@@ -111,14 +112,15 @@ def _upsert_enterprises(connection: Connection, records: list[IntakeRecord], now
         for row in connection.execute(select(Enterprise).where(Enterprise.uscc.in_(chunk))):
             ids[row.uscc] = row.id
             current[row.uscc] = {f: getattr(row, f) for f in ENTERPRISE_FIELDS}
-    new = [{"uscc": r.uscc, **{f: getattr(r, f) for f in ENTERPRISE_FIELDS}, "created_at": now}
-           for r in records if r.uscc not in ids]
+    new = [(r.uscc, *(getattr(r, f) for f in ENTERPRISE_FIELDS), now) for r in records if r.uscc not in ids]
     changed = [{"k": ids[r.uscc], **{f: getattr(r, f) for f in ENTERPRISE_FIELDS}}
                for r in records if r.uscc in ids and any(current[r.uscc][f] != getattr(r, f) for f in ENTERPRISE_FIELDS)]
     if new:
-        connection.execute(Enterprise.__table__.insert(), new)
-        for chunk in chunks([r["uscc"] for r in new], LOOKUP):
-            ids.update(connection.execute(select(Enterprise.uscc, Enterprise.id).where(Enterprise.uscc.in_(chunk))).all())
+        before = connection.execute(select(func.coalesce(func.max(Enterprise.id), 0))).scalar()
+        insert_rows(connection, Enterprise.__table__, ("uscc", *ENTERPRISE_FIELDS, "created_at"), new)
+        wanted = {row[0] for row in new}
+        ids.update((uscc, id_) for uscc, id_ in connection.execute(select(Enterprise.uscc, Enterprise.id).where(Enterprise.id > before))
+                   if uscc in wanted)
     if changed:
         table = Enterprise.__table__
         connection.execute(update(table).where(table.c.id == bindparam("k"))
@@ -143,11 +145,11 @@ def _upsert_financials(connection: Connection, records: list[IntakeRecord], ente
         values = {c: figures.get(c) for c in money}
         values["rd_expense_wan"] = values["rd_expense_wan"] or ZERO   # 研发经费 left blank is 0 (the column is NOT NULL)
         if (enterprise_id, fiscal_year) not in current:
-            new.append({"enterprise_id": enterprise_id, "fiscal_year": fiscal_year, **values})
+            new.append((enterprise_id, fiscal_year, *values.values()))
         elif any(current[(enterprise_id, fiscal_year)][c] != values[c] for c in money):
             changed.append({"k": current[(enterprise_id, fiscal_year)]["id"], **values})
     if new:
-        connection.execute(table.insert(), new)
+        insert_rows(connection, table, ("enterprise_id", "fiscal_year", *money), new)
     if changed:
         connection.execute(update(table).where(table.c.id == bindparam("k")).values({c: bindparam(c) for c in money}), changed)
     result.financial_years_written = len(new) + len(changed)
@@ -174,7 +176,8 @@ def _insert_applications(intake: Intake, records: list[IntakeRecord], enterprise
     } for offset, record in enumerate(fresh, start=base + 1)]
     ids = dict(existing)
     if rows:
-        connection.execute(Application.__table__.insert(), rows)
+        columns = tuple(rows[0])
+        insert_rows(connection, Application.__table__, columns, [tuple(row.values()) for row in rows])
         created = connection.execute(in_call.where(Application.id > before)).all()
         ids.update(created)
         record_created(connection, APPLICATION, "submit", [app_id for _, app_id in created], actor=who, at=now,
