@@ -63,9 +63,12 @@ class DataRows:
     def __iter__(self) -> Iterator[tuple[int, list[Any]]]:
         in_notes = False
         for number, values in self.source():
-            if number <= self.header_row or all(is_blank(v) for v in values):
+            if number <= self.header_row:
                 continue
-            if _is_note(values, in_notes):
+            filled = _filled(values)
+            if not filled:
+                continue
+            if _is_note(filled, in_notes):
                 in_notes = True
                 continue
             yield number, values
@@ -105,9 +108,13 @@ def _is_sub_header(values: list[Any]) -> bool:
 NOTE_PREFIXES = ("注", "备注", "说明", "填表说明")
 
 
-def _is_note(values: list[Any], after_note: bool) -> bool:
-    """A footnote under a table ("注：…", "备注：1.…" and the lines that continue it): one text cell."""
-    filled = [v for v in values if not is_blank(v)]
+def _filled(values: list[Any]) -> list[Any]:
+    """The cells that are not blank (``is_blank``, spelt out: it runs on every cell of every row)."""
+    return [v for v in values if v is not None and not (isinstance(v, str) and not v.replace("\u200b", "").strip())]
+
+
+def _is_note(filled: list[Any], after_note: bool) -> bool:
+    """A footnote under a table ("注：…", "备注：1.…" and the lines that continue it): one text cell; ``filled``: its non-blank cells."""
     if len(filled) != 1 or not isinstance(filled[0], str):
         return False
     return after_note or clean_text(filled[0]).startswith(NOTE_PREFIXES)
