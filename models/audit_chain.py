@@ -59,7 +59,7 @@ def head(connection: Connection, table_name: str) -> str:
 
 
 def _sealed_ids(driver: Driver, name: str, floor: int) -> set[int]:
-    """The ids above ``floor`` that some seal covers (on PostgreSQL, another transaction's, committed meanwhile)."""
+    """The ids above ``floor`` that some seal covers: another transaction's, committed after this one took its floor."""
     found: set[int] = set()
     for first, last, packed in driver.rows("SELECT row_id, last_row_id, row_ids FROM audit_seal WHERE table_name = ? "
                                            "AND row_id > ? AND coalesce(last_row_id, row_id) > ?", [name, floor - SPAN, floor]):

@@ -14,6 +14,7 @@ sha256 over the previous digest, the table and ``legacy_canonical`` of the row, 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
@@ -67,8 +68,9 @@ SEAL = AuditSeal.__table__
 SEAL_COLUMNS = "seq, row_id, last_row_id, row_count, column_names, row_ids, row_digests, digest, prev_digest"
 
 
+@functools.cache
 def column_names(name: str) -> list[str]:
-    """An audit table's columns in name order: the order a row's content is hashed in."""
+    """An audit table's columns in name order: the order a row's content is hashed in (do not modify the list)."""
     return sorted(c.name for c in AUDITED[name].columns)
 
 
