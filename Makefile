@@ -46,8 +46,11 @@ migration: install
 	@test -n "$(m)" || { echo 'make migration: say what changed, e.g. make migration m="session table"' >&2; exit 2; }
 	$(BIN)/srdi db revision -m "$(m)"
 
+# The benchmarks (bench/plan.py, floor.py, spiff_round.py, … are their helper modules, not benchmarks).
+BENCHES := intake pipeline funds mail sweep
 bench: install
-	for b in bench/*.py; do $(BIN)/python $$b || exit 1; done
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e '.[bench]'
+	for b in $(BENCHES); do $(BIN)/python bench/$$b.py || exit 1; done
 
 # Re-resolve the pins (run after changing dependencies in pyproject.toml). Every line must be a
 # registry pin (name==version): a path, file:, URL, "name @ …" direct reference or -e line would
