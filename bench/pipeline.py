@@ -192,6 +192,23 @@ def review_level(engine, level: ReviewLevel, plan: Round, now: datetime) -> dict
     return dict(counts)
 
 
+STEPS_OWN = [0.0]         # seconds spent inside the due steps themselves (in-process advances only)
+
+
+def time_due_steps() -> None:
+    """Time the domain work of every due step, so that Prefect's own cost per advance can be printed beside it."""
+    import tasks.pipeline.prefect_tasks as prefect_tasks
+    inner = prefect_tasks.run_due_step
+
+    def timed(*args, **kwargs):
+        mark = time.perf_counter()
+        try:
+            return inner(*args, **kwargs)
+        finally:
+            STEPS_OWN[0] += time.perf_counter() - mark
+    prefect_tasks.run_due_step = timed
+
+
 def main_round(engine, plan: Round, advance_flow) -> dict:
     hooks = [step_ref(step) for step in DUE_STEPS if step_ref(step).startswith("tasks.notice.publication:")]
     clock.set(bj(2026, 3, 2, 9))
@@ -381,6 +398,8 @@ def main() -> None:
               f"data in {WORK}{'' if args.keep else ' (removed at the end)'}")
         print(f"Prefect server start (not counted): {time.perf_counter() - started:.1f} s; advances: {mode}")
         end_phase("start-up")
+        if not SERVER:
+            time_due_steps()
         result = main_round(engine, plan, advance)
         end_phase("srdi round")
         base = baseline(args.baseline_size) if args.baseline_size else None
@@ -390,6 +409,11 @@ def main() -> None:
     print(f"wall time: {result['wall']:.1f} s for {args.size:,} applications "
           f"({args.size / result['wall']:,.0f} applications/s)")
     print(f"Prefect flow runs: {result['flow_runs']}, task runs: {result['task_runs']} (one per due step per advance)")
+    if not SERVER:
+        advancing = sum(v for k, v in result["timings"].items() if k.startswith("advance"))
+        own = advancing - STEPS_OWN[0]
+        print(f"Prefect's own cost: {own:.1f} s of {advancing:.1f} s in advances ({own / result['flow_runs']:.2f} s per flow run; "
+              f"the due steps' work {STEPS_OWN[0]:.1f} s) — per run, not per application")
     print(f"peak RSS of the srdi round: {PEAKS['srdi round']:.0f} MiB (VmHWM reset before it; start-up with Prefect, the "
           f"jurisdiction table and the plan: {PEAKS['start-up']:.0f} MiB)")
     if base is not None:
