@@ -58,11 +58,16 @@ def head(connection: Connection, table_name: str) -> str:
     return digest or GENESIS
 
 
-def _sealed_ids(driver: Driver, name: str, floor: int) -> set[int]:
-    """The ids above ``floor`` that some seal covers: another transaction's, committed after this one took its floor."""
+def _sealed_ids(driver: Driver, name: str, floor: Optional[int]) -> set[int]:
+    """The ids above ``floor`` that some seal covers (another transaction's, committed after this one took its
+    floor: ids interleave on PostgreSQL), or every sealed id when ``floor`` is None."""
+    if floor is None:
+        seals = driver.rows("SELECT row_id, last_row_id, row_ids FROM audit_seal WHERE table_name = ?", [name])
+    else:
+        seals = driver.rows("SELECT row_id, last_row_id, row_ids FROM audit_seal WHERE table_name = ? AND last_row_id > ?",
+                            [name, floor])
     found: set[int] = set()
-    for first, last, packed in driver.rows("SELECT row_id, last_row_id, row_ids FROM audit_seal WHERE table_name = ? "
-                                           "AND row_id > ? AND coalesce(last_row_id, row_id) > ?", [name, floor - SPAN, floor]):
+    for first, last, packed in seals:
         found.update(unpack_ids(packed) if last is not None else (first,))
     return found
 
@@ -71,7 +76,7 @@ def _unsealed_rows(driver: Driver, name: str, floor: Optional[int]) -> list:
     """The rows above ``floor`` (every row, when None) that no seal covers, in id order."""
     at_id = column_names(name).index("id")
     if floor is None:
-        sealed = _sealed_ids(driver, name, 0)
+        sealed = _sealed_ids(driver, name, None)
         todo = [row_id for (row_id,) in driver.rows(f"SELECT id FROM {name} ORDER BY id") if row_id not in sealed]
         if not todo:
             return []

@@ -44,7 +44,8 @@ class AuditSeal(SQLModel, table=True):
 
     __tablename__ = "audit_seal"
     __table_args__ = (UniqueConstraint("table_name", "row_id", name="uq_audit_seal_row"),
-                      Index("ix_audit_seal_chain", "table_name", "seq"))
+                      Index("ix_audit_seal_chain", "table_name", "seq"),
+                      Index("ix_audit_seal_last", "table_name", "last_row_id"))
 
     seq: Optional[int] = Field(default=None, primary_key=True)
     table_name: str = Field(max_length=32)

@@ -33,6 +33,7 @@ def upgrade() -> None:
     op.add_column('audit_seal', sa.Column('column_names', sa.String(length=1000), nullable=True))
     op.add_column('audit_seal', sa.Column('row_ids', sa.LargeBinary(), nullable=True))
     op.add_column('audit_seal', sa.Column('row_digests', sa.LargeBinary(), nullable=True))
+    op.create_index('ix_audit_seal_last', 'audit_seal', ['table_name', 'last_row_id'], unique=False)
     # ### end Alembic commands ###
 
 
@@ -40,5 +41,6 @@ def downgrade() -> None:
     batches = op.get_bind().execute(sa.text("SELECT count(*) FROM audit_seal WHERE last_row_id IS NOT NULL")).scalar()
     if batches:
         raise RuntimeError(f"audit_seal 中有 {batches} 条批量封存，0003 的代码无法核验：不能降级到 0003")
+    op.drop_index('ix_audit_seal_last', table_name='audit_seal')
     for column in reversed(COLUMNS):
         op.execute(sa.DDL(f"ALTER TABLE audit_seal DROP COLUMN {column}"))
