@@ -1,12 +1,16 @@
-"""Eligibility verdicts (资格审查结果): one row per application × rule node, with the figures used.
+"""Eligibility verdicts (资格审查结果): an application's verdict on every rule node, with the figures used.
+
+Stored compactly (tasks/eligibility/verdicts.py): one ``overall`` row per application, whose figures
+also carry the met verdicts, and one row per verdict not met; read them through ``read_verdicts``
+there (or the engine's ``explain``), never row by row.
 
 ``passed`` is three-valued: True (满足), False (不满足) and None (无法判断: a figure or fact is
 missing, so a person must check). ``message`` is the sentence a clerk reads, such as
 "近两年（2024—2025年）研发经费占营业收入比重 3.2% < 4%"; ``figures`` holds the raw numbers it rests
 on, by fiscal year. ``node_id`` is the id of a rule node of the programme's profile (or
 ``exclusion:…``, ``bonus:…``, ``relaxation:…``, ``overall``); the node's label, citation and place in
-the tree are read from the profile, so a row stays small — a national round writes hundreds of
-thousands of them. The ``overall`` row records when and under which profile version it was judged.
+the tree are read from the profile, so a row stays small. The ``overall`` row records when and
+under which profile version it was judged.
 The engine (tasks/eligibility/engine.py) replaces an application's rows as a whole on every run.
 """
 

@@ -150,7 +150,7 @@ def run_eligibility(connection: Connection, call_id: str, application_ids: Optio
                           derived_facts(app.facts or {}, enterprise, held, profile.jurisdiction, opens_on))
         background = Background(call.id, call.year, call.batch, opens_on, profile.tier, enterprise.listed_board,
                                 enterprise.banned_until, held)
-        outcome = evaluate(compiled, subject, background)
+        outcome = evaluate(compiled, subject, background, describe_met=False)
         outcome.rows[0].figures.update(stamp)
         verdicts += stored_rows(app.id, outcome.rows)
         update_row = {"k": app.id, "eligible": outcome.eligible, "category": outcome.category}

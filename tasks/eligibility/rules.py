@@ -38,6 +38,7 @@ class Row:
     points: Optional[Decimal] = None
     figures: Any = field(default_factory=dict)     # a dict, or already JSON-encoded text
     message: str = ""
+    described: bool = True     # False: a met verdict whose figures and sentence are rendered when read (``render_met``)
 
 
 @dataclass
@@ -88,15 +89,30 @@ def group_message(kind: str, k: Optional[int], items: list[tuple[str, Optional[b
 
 
 class _Run:
-    """One evaluation of compiled nodes for one application."""
+    """One evaluation of compiled nodes for one application.
 
-    __slots__ = ("subject", "values", "waived", "rows", "results", "category", "record")
+    ``describe_met`` False: a met, unwaived criterion or band keeps only its verdict (``Row.described`` False);
+    its figures and sentence follow from the inputs and are rendered when read (``render_met``).
+    """
 
-    def __init__(self, subject: Subject, values: YearValues, waived: dict[str, str], record: bool = True):
+    __slots__ = ("subject", "values", "waived", "rows", "results", "category", "record", "describe_met")
+
+    def __init__(self, subject: Subject, values: YearValues, waived: dict[str, str], record: bool = True,
+                 describe_met: bool = True):
         self.subject, self.values, self.waived, self.record = subject, values, waived, record
+        self.describe_met = describe_met
         self.rows: list[Row] = []
         self.results: dict[str, Optional[bool]] = {}
         self.category: Optional[str] = None
+
+    def brief(self, node, row: Row) -> bool:
+        """Whether ``row`` may stay undescribed: not kept, or met, not waived, and the run renders met verdicts lazily."""
+        if not self.record:
+            return True
+        if row.passed is True and not self.describe_met and node.id not in self.waived:
+            row.described = False
+            return True
+        return False
 
     def finish(self, node, row: Row) -> Optional[bool]:
         if node.id in self.waived:
@@ -141,6 +157,8 @@ class CCriterion:
         if self.fact:
             value = run.subject.facts.get(self.metric.name)
             row.passed = self.test(value)
+            if run.brief(self, row):
+                return run.finish(self, row)
             row.figures = self._fact_figures(value)
             if value is None:
                 row.message = self.unfilled
@@ -152,7 +170,7 @@ class CCriterion:
         pairs = window_values(self.metric, self.window, self.years, run.values)
         outcomes = [self.test(value) for _, value in pairs]
         row.passed = combine("all_of", outcomes)
-        if not run.record:
+        if not run.record or run.brief(self, row):
             return run.finish(self, row)
         clauses = [clause(self.metric, self.op, self.threshold, f"{year}年" if self.each else self.scope, value, ok)
                    for (year, value), ok in zip(pairs, outcomes) if value is not None]
@@ -206,20 +224,22 @@ class CBands:
             run.rows.append(row)
         value = window_values(self.metric, self.window, self.years, run.values)[0][1]
         shown = f"{self.scope}{self.metric.label}"
-        row.figures = {"years": run.values.figures(self.metric, self.years)}
         if value is None:
+            row.figures = {"years": run.values.figures(self.metric, self.years)}
             row.message = f"缺少{'、'.join(run.values.missing(self.metric, self.years)) or shown}，无法分档"
             return run.finish(self, row)
         chosen = next(((band, rule) for band, rule in self.bands
                        if (band.min is None or value >= band.min) and (band.max is None or value < band.max)), None)
         if chosen is None:
+            row.figures = {"years": run.values.figures(self.metric, self.years)}
             row.passed, row.message = False, f"{shown} {fmt(value, self.metric.unit)}，不在任何一档内"
             return run.finish(self, row)
         band, rule = chosen
         run.category = band.id
-        row.figures.update(value=fmt(value, places=4), band=band.id)
-        row.message = f"{shown} {fmt(value, self.metric.unit)}，属{band.label}"
         row.passed = rule.run(run)
+        if not run.brief(self, row):
+            row.figures = {"years": run.values.figures(self.metric, self.years), "value": fmt(value, places=4), "band": band.id}
+            row.message = f"{shown} {fmt(value, self.metric.unit)}，属{band.label}"
         return run.finish(self, row)
 
 
@@ -244,6 +264,10 @@ class Compiled:
         for extra in [r.when for r in rules.relaxations if getattr(r, "when", None) is not None] + [b.when for b in rules.bonus]:
             nodes += list(walk(extra))
         self.labels = {node.id: node.label for node in nodes}
+        self.reference = reference
+        # the facts the tree's criteria read: with the raw figures, all a met verdict's sentence needs (render_met)
+        self.fact_names = sorted({get_metric(n.metric).name for n in walk(rules.rule)
+                                  if isinstance(n, Criterion) and (get_metric(n.metric).source == "fact" or n.years == "none")})
 
 
 def _canonical_board(name: Optional[str]) -> Optional[str]:
@@ -311,11 +335,15 @@ def _relaxations(compiled: Compiled, subject: Subject, values: YearValues, backg
     return rows, waived
 
 
-def evaluate(compiled: Compiled, subject: Subject, background: Background) -> Outcome:
-    """Every verdict of one application: the tree (with relaxations), exclusions, bonus, overall."""
+def evaluate(compiled: Compiled, subject: Subject, background: Background, describe_met: bool = True) -> Outcome:
+    """Every verdict of one application: the tree (with relaxations), exclusions, bonus, overall.
+
+    ``describe_met`` False: met criteria and bands carry no figures or sentence (``Row.described`` False);
+    the overall row's figures then hold the inputs (``INPUTS``) from which ``render_met`` gives them back.
+    """
     values = YearValues(subject.years)
     relaxation_rows, waived = _relaxations(compiled, subject, values, background)
-    run = _Run(subject, values, waived)
+    run = _Run(subject, values, waived, describe_met=describe_met)
     result = compiled.root.run(run)
     overall = Row("overall", "overall")
     rows = [overall] + run.rows + relaxation_rows
@@ -335,6 +363,8 @@ def evaluate(compiled: Compiled, subject: Subject, background: Background) -> Ou
     eligible = False if excluded else result
     overall.passed = eligible
     overall.figures = {"category": run.category, "bonus_points": fmt(points), "waived": sorted(waived)}
+    if not describe_met:
+        overall.figures[INPUTS] = inputs(compiled, subject)
     category = f"（{run.category}类）" if run.category else ""
     if eligible:
         overall.message = f"符合申报条件{category}"
@@ -349,6 +379,29 @@ def evaluate(compiled: Compiled, subject: Subject, background: Background) -> Ou
     if points:
         overall.message += f"；加分 {fmt(points)}"
     return Outcome(eligible, run.category, points, rows, run.results)
+
+
+INPUTS = "inputs"   # key of the overall row's figures holding what the undescribed verdicts are rendered from
+
+
+def inputs(compiled: Compiled, subject: Subject) -> dict:
+    """What a met verdict's figures and sentence follow from: the reference year, the raw yearly figures
+    (as the text a verdict's figures show) and the facts the criteria read."""
+    years = {str(year): {column: str(value) for column, value in figures.items() if value is not None}
+             for year, figures in subject.years.items()}
+    facts = subject.facts
+    return {"reference": compiled.reference, "years": years,
+            "facts": {name: facts[name] for name in compiled.fact_names if name in facts}}
+
+
+def render_met(compiled: Compiled, given: dict, node_ids: set[str]) -> dict[str, Row]:
+    """The described rows of met verdicts stored without figures or sentence, from their ``inputs``: the tree
+    judged again on the same inputs, every verdict described (what ``evaluate`` would have stored)."""
+    years = {int(year): figures for year, figures in given["years"].items()}
+    subject = Subject(0, given["reference"], years, dict(given["facts"]))
+    run = _Run(subject, YearValues(years), {})
+    compiled.root.run(run)
+    return {row.node_id: row for row in run.rows if row.node_id in node_ids}
 
 
 def _reasons(node, results: dict[str, Optional[bool]], wanted: Optional[bool]) -> list:

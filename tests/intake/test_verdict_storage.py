@@ -63,3 +63,35 @@ def test_bonus_points_read_back_as_stored(tmp_path, engine, hebei_call):
         stored = read_verdicts(c, app_id)
     assert {key: (v.passed, v.points) for key, v in stored.items() if v.kind == "bonus"} == {
         "bonus:a": (True, Decimal("1.00")), "bonus:b": (False, Decimal("0.00")), "bonus:c": (None, Decimal("0.50"))}
+
+
+@pytest.mark.parametrize("programme", ["hebei-provincial-srdi", "national-little-giant", "qinghai-provincial-srdi"])
+def test_met_verdicts_rendered_when_read_are_what_the_engine_would_have_stored(tmp_path, engine, clock, programme, monkeypatch):
+    """Met criteria and bands are stored as a node id beside the inputs; read back, every verdict (figures and
+    sentence) is the one a run describing every verdict stores."""
+    from tasks.eligibility import engine as engine_module
+    from tasks.eligibility.engine import run_eligibility
+    from tasks.eligibility.rules import INPUTS
+    from tests.intake.conftest import open_test_call
+
+    call = open_test_call(engine, programme)
+    sample = write_sample_workbook(tmp_path / "s.xlsx", programme, CALL_YEAR, n=80, seed=34)
+    ids = import_applications(sample.path, call).application_ids
+    with engine.connect() as c:
+        overall = c.execute(select(EligibilityVerdict.figures).where(EligibilityVerdict.node_id == "overall")).scalars().all()
+        lazy = [explain(c, str(app_id)) for app_id in ids]
+    assert all(any(isinstance(entry, str) for entry in f[MET]) and INPUTS in f for f in overall)
+
+    evaluate = engine_module.evaluate
+    monkeypatch.setattr(engine_module, "evaluate", lambda *args, **kwargs: evaluate(*args[:3], describe_met=True))
+    with engine.begin() as c:
+        run_eligibility(c, call, ids, now=clock.now())
+    with engine.connect() as c:
+        overall = c.execute(select(EligibilityVerdict.figures).where(EligibilityVerdict.node_id == "overall")).scalars().all()
+        eager = [explain(c, str(app_id)) for app_id in ids]
+    assert all(not any(isinstance(entry, str) for entry in figures[MET]) and INPUTS not in figures for figures in overall)
+    for before, after in zip(lazy, eager):
+        for line in before["verdicts"] + after["verdicts"]:
+            line["figures"].pop("evaluated_at", None)
+        assert before == after
+    assert sum(line["passed"] is True and line["kind"] in ("criterion", "bands") for s in lazy for line in s["verdicts"]) > 80
