@@ -41,7 +41,7 @@ from models.audit_seal import (
 )
 from models.audit_verify import ChainReport, row_marks, status_drift, verify
 
-__all__ = ["AUDITED", "AUDIT_TABLES", "AuditSeal", "ChainReport", "GENESIS", "head", "row_marks", "seal",
+__all__ = ["AUDITED", "AUDIT_TABLES", "AuditSeal", "ChainReport", "GENESIS", "SPAN", "head", "row_marks", "seal",
            "service_role_grants", "status_drift", "verify"]
 
 LOCK_KEY = 0x53524449_41554454          # "SRDIAUDT": the sealers' advisory lock on PostgreSQL

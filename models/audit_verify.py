@@ -58,11 +58,13 @@ class _Checks:
         self.picks: dict[str, Optional[tuple]] = {}
 
     def _pick(self, columns: str) -> Optional[tuple]:
-        """Where a batch's columns sit in today's column list (None: the same list); a column since dropped reads as null."""
+        """Where a batch's columns sit in today's column list (None: the same list; a column since dropped reads as
+        null), and today's columns the batch did not hash: a column added since, which must still be null in its rows."""
         if columns not in self.picks:
             listed = columns.split(",")
-            self.picks[columns] = None if listed == self.names else tuple(
-                self.names.index(c) if c in self.names else None for c in listed)
+            self.picks[columns] = None if listed == self.names else (
+                tuple(self.names.index(c) if c in self.names else None for c in listed),
+                tuple(i for i, c in enumerate(self.names) if c not in listed))
         return self.picks[columns]
 
     def entries(self, seal: Sequence[Any], wanted: Optional[set[int]] = None) -> dict[int, tuple]:
@@ -78,7 +80,10 @@ class _Checks:
             return legacy_digest(second, self.name, self.names, row) == third
         content = self.content(row)
         if third is not None:
-            content = tuple(content[i] if i is not None else None for i in third)
+            pick, added = third
+            if any(content[i] is not None for i in added):
+                return False
+            content = tuple(content[i] if i is not None else None for i in pick)
         at = second * DIGEST_SIZE
         return hashlib.sha256(repr(content).encode()).digest() == digests[at:at + DIGEST_SIZE]
 

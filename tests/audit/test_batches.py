@@ -8,8 +8,8 @@ from alembic import command
 from sqlalchemy import func, select, text
 
 from models import Application, Call, Enterprise, Programme
-from models.audit_chain import SPAN, AuditSeal, row_marks, seal, verify
-from models.audit_seal import pack_ids, unpack_ids
+from models.audit_chain import INSERT_BATCH, SPAN, AuditSeal, head, row_marks, seal, verify
+from models.audit_seal import Driver, batch_digest, column_names, pack_ids, row_digests, select_list, unpack_ids
 from models.db import make_engine
 from srdi.migrate import alembic_config
 from tasks.reference.jurisdictions import load_jurisdictions
@@ -34,12 +34,13 @@ def seals(engine) -> list:
                          .where(AuditSeal.table_name == "transition").order_by(AuditSeal.seq)).all()
 
 
-def forged_insert(application_id: int, row_id: Optional[int], reason: str) -> str:
+def forged_insert(application_id: int, row_id: Optional[int], reason: Optional[str]) -> str:
     """A transition row written outside srdi, with the given id (else the next one)."""
     column, value = ("id, ", f"{row_id}, ") if row_id else ("", "")
+    reason = "NULL" if reason is None else f"'{reason}'"
     return (f"INSERT INTO transition ({column}application_id, at, actor, role, jurisdiction_code, action, to_level, to_status, "
             f"reason) VALUES ({value}{application_id}, '2026-03-02 01:00:00', 'system', 'system', '130102', 'submit', 'county', "
-            f"'pending', '{reason}')")
+            f"'pending', {reason})")
 
 
 def test_packed_ids_round_trip_with_gaps():
@@ -170,3 +171,27 @@ def test_interleaved_transactions_on_postgresql_seal_their_own_rows(world, engin
     assert [row[2] for row in batches[-2:]] == [2, 3]
     report = transition_report(engine)
     assert report.ok and report.rows == 6
+
+
+def test_a_seal_made_before_a_column_was_added_verifies_while_that_column_stays_null(world, engine, db_backend):
+    """A batch hashed without ``reason`` (as if sealed before the column existed) verifies; writing reason later is named."""
+    call = world.open("ladder")
+    (application,) = world.apply(call, {"130102": 1})
+    raw(engine, forged_insert(application, None, None))
+    names = [name for name in column_names("transition") if name != "reason"]
+    with engine.begin() as c:
+        driver = Driver(c)
+        try:
+            (row,) = driver.rows(f"SELECT {select_list(names, 't')} FROM transition t WHERE t.id = (SELECT max(id) FROM transition)")
+            row_id, prev = row[names.index("id")], head(c, "transition")
+            columns, packed, digests = ",".join(names), pack_ids([row_id]), row_digests([row], driver.postgres)
+            driver.cursor.execute(driver.sql(INSERT_BATCH), ("transition", row_id, row_id, 1, columns, packed, digests,
+                                                             batch_digest(prev, "transition", columns, packed, digests), prev))
+        finally:
+            driver.close()
+    report = transition_report(engine)
+    assert report.ok and report.rows == 2, report.problem
+    drop_trigger(engine, "transition")
+    raw(engine, f"UPDATE transition SET reason = '补写' WHERE id = {row_id}")
+    report = transition_report(engine)
+    assert (report.row_id, report.problem) == (row_id, f"内容被改：第 {row_id} 行的内容与封存时的摘要不符")
