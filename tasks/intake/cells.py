@@ -12,6 +12,7 @@ import re
 import unicodedata
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 
@@ -37,7 +38,17 @@ def clean_text(value: Any) -> str:
 
 def fold(value: Any) -> str:
     """Full-width → half-width (NFKC), trimmed: the form to compare codes and numbers in."""
+    if value.__class__ is str:
+        if value.isascii():   # NFKC leaves ASCII as it is, and ASCII holds none of clean_text's odd spaces
+            return value.strip()
+        return _fold_text(value)
     return unicodedata.normalize("NFKC", clean_text(value)).strip()
+
+
+@lru_cache(maxsize=4096)
+def _fold_text(text: str) -> str:
+    """``fold`` of a text cell (the same few choices and place names fill most of a column)."""
+    return unicodedata.normalize("NFKC", clean_text(text)).strip()
 
 
 _SEPARATORS = re.compile(r"[,_\s'’]")

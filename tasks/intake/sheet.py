@@ -109,8 +109,15 @@ NOTE_PREFIXES = ("注", "备注", "说明", "填表说明")
 
 
 def _filled(values: list[Any]) -> list[Any]:
-    """The cells that are not blank (``is_blank``, spelt out: it runs on every cell of every row)."""
-    return [v for v in values if v is not None and not (isinstance(v, str) and not v.replace("\u200b", "").strip())]
+    """The first two cells that are not blank (``is_blank``, spelt out: it runs on the cells of every row) —
+    all that tells a blank row (none) and a footnote (one text cell) from a data row."""
+    found = []
+    for v in values:
+        if v is not None and not (isinstance(v, str) and not v.replace("\u200b", "").strip()):
+            found.append(v)
+            if len(found) == 2:
+                break
+    return found
 
 
 def _is_note(filled: list[Any], after_note: bool) -> bool:

@@ -171,6 +171,13 @@ def money_reader(column: Column) -> Callable[[Any, bool], tuple[Decimal, str]]:
     too_small = _too_small(minimum)
 
     def money(value: Any, _: bool) -> tuple[Decimal, str]:
+        if value.__class__ is float:   # what nearly every cell holds: read_number's own first case, without the call
+            text = repr(value)
+            if len(text) < 16 and "e" not in text:
+                amount = Decimal(text).quantize(MONEY_PLACES, rounding=ROUND_HALF_UP)
+                if minimum is not None and amount < minimum:
+                    raise CellError(too_small)
+                return amount, ""
         amount, typed = read_number(value, unit=MONEY)
         amount = amount.quantize(MONEY_PLACES, rounding=ROUND_HALF_UP)
         if minimum is not None and amount < minimum:
@@ -192,8 +199,7 @@ def checked_uscc(text: str) -> str | InvalidUSCC:
         return exc
 
 
-def _blank(raw: Any) -> bool:
-    return raw is None or (raw.__class__ is str and not raw.strip(" \t\r\n\u3000\xa0\u200b"))
+_SPACES = " \t\r\n\u3000\xa0\u200b"
 
 
 def _json_number(value: Any) -> Any:
@@ -221,7 +227,7 @@ class RowReader:
         width = len(values)
         for index, header, key, year, money, reader in self.cells:
             raw = values[index] if index < width else None
-            if _blank(raw):
+            if raw is None or (raw.__class__ is str and not raw.strip(_SPACES)):   # ``_blank``, spelt out: every cell
                 continue
             try:
                 value = reader(raw, raw.__class__ is Percent)
@@ -325,7 +331,8 @@ class RowReader:
 
     def _record(self, number: int, fields: dict, years: dict, jurisdiction: str) -> IntakeRecord:
         code, industry_name = fields["industry_code"]
-        facts = {key: _json_number(value) for key, value in fields.items() if _is_fact(key)}
+        facts = {key: (_json_number(value) if value.__class__ is Decimal else value) for key, value in fields.items()
+                 if key not in _NON_FACT}
         if industry_name:
             facts["industry_name"] = industry_name
         if fields.get("listing") in ("none", "plan") and "listing_plan" not in facts:
@@ -339,10 +346,6 @@ class RowReader:
 
 
 _NON_FACT = {c.key for c in ENTERPRISE_COLUMNS if c.target != "fact"}
-
-
-def _is_fact(key: str) -> bool:
-    return key not in _NON_FACT
 
 
 def _has_problem(problems: list[Problem], header: Optional[str]) -> bool:
