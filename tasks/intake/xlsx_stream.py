@@ -16,6 +16,7 @@ import re
 import xml.etree.ElementTree as ET
 import zipfile
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -95,9 +96,23 @@ def xml_pieces(archive: zipfile.ZipFile, member: str, closing: str) -> Iterator[
                 pending = pending[cut:]
 
 
+_CHARREF = re.compile(r"&#(\d+);")
+
+
+def _charref(match: re.Match) -> str:
+    number = int(match[1])
+    # the characters html.unescape maps to themselves (no C1 remapping, surrogate or non-character among them)
+    return chr(number) if 160 <= number < 0xD800 or 0xE000 <= number < 0xFDD0 else match[0]
+
+
+@lru_cache(maxsize=8192)
 def _unescape(text: str) -> str:
+    """An XML text's characters (memoised: the same choices and place names fill most of a column). Writers such
+    as openpyxl spell every CJK character as a numeric reference, so those are decoded first, without html.unescape."""
     if "&" in text:
-        text = html.unescape(text)
+        text = _CHARREF.sub(_charref, text)
+        if "&" in text:
+            text = html.unescape(text)
     if "_x" in text:
         text = _ESCAPED.sub(lambda m: chr(int(m[1], 16)), text)
     return text
@@ -125,6 +140,21 @@ def shared_strings(archive: zipfile.ZipFile) -> list[str]:
 
 def _cell_attributes(head: str) -> tuple[str, str, int]:
     """(column letters, type, style index) of a cell tag's attributes (r="B7" s="3" t="s")."""
+    parts = head.split('"')
+    ref, kind, style = "", "n", "0"
+    for index in range(0, len(parts) - 1, 2):   # the usual tag: only r, s and t, unprefixed
+        name = parts[index].strip()
+        if name == "r=":
+            ref = parts[index + 1]
+        elif name == "s=":
+            style = parts[index + 1]
+        elif name == "t=":
+            kind = parts[index + 1]
+        else:
+            break
+    else:
+        if not parts[-1].strip():
+            return ref.rstrip("0123456789"), kind, int(style)
     attrs = dict(_ATTR.findall(head))
     return attrs.get("r", "").rstrip("0123456789"), attrs.get("t", "n"), int(attrs.get("s", "0"))
 
