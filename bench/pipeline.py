@@ -139,12 +139,15 @@ def setup(engine) -> None:
                                              "jurisdiction_code": code, "active": True} for code in nodes])
 
 
-def records(plan: Round) -> list[dict]:
-    """The plan's applicants (a county's together, as its import arrives)."""
-    return [{"uscc": uscc(n, home), "name": f"基准企业{n:06d}有限公司", "size": "small", "industry_code": "C3484",
-             "jurisdiction_code": home, "category": plan.categories[n - 1],
+INTAKE_CHUNK = 10_000      # applicants per create_applications call; all calls in one transaction (all or nothing)
+
+
+def records(plan: Round, codes: list[str], start: int, stop: int) -> list[dict]:
+    """Applicants ``start``…``stop - 1`` of the plan (a county's together, as its import arrives)."""
+    return [{"uscc": codes[n - 1], "name": f"基准企业{n:06d}有限公司", "size": "small", "industry_code": "C3484",
+             "jurisdiction_code": plan.homes[n - 1], "category": plan.categories[n - 1],
              "financials": [{"fiscal_year": 2025, "revenue_wan": "5200", "main_business_revenue_wan": "5000"}]}
-            for n, home in enumerate(plan.homes, start=1)]
+            for n in range(start + 1, min(stop, plan.size) + 1)]
 
 
 def review_level(engine, level: ReviewLevel, plan: Round, now: datetime) -> dict:
@@ -213,14 +216,20 @@ def main_round(engine, plan: Round, advance_flow) -> dict:
     hooks = [step_ref(step) for step in DUE_STEPS if step_ref(step).startswith("tasks.notice.publication:")]
     clock.set(bj(2026, 3, 2, 9))
     timings, flow_runs = {}, 0
-    intake = records(plan)                       # the import's output; generating it is not timed
+    codes = [uscc(n, home) for n, home in enumerate(plan.homes, start=1)]   # not timed, as the import's reading is not
     start = time.perf_counter()
     with engine.begin() as c:
         call = open_call(c, "bench-national", 2026, closes_at=bj(2026, 3, 5, 17, 30), now=clock.now())
-    mark = time.perf_counter()
-    with engine.begin() as c:
-        create_applications(c, call.id, intake, "system", clock.now())
-    timings["intake"] = time.perf_counter() - mark
+    mark, building = time.perf_counter(), 0.0
+    with engine.begin() as c:                    # the import's rows arrive in chunks, as a streamed workbook's do
+        for first in range(0, plan.size, INTAKE_CHUNK):
+            built = time.perf_counter()
+            chunk = records(plan, codes, first, first + INTAKE_CHUNK)
+            building += time.perf_counter() - built
+            create_applications(c, call.id, chunk, "system", clock.now())
+            del chunk
+    timings["intake"] = time.perf_counter() - mark - building
+    start += building
     for level, after in [(ReviewLevel.county, bj(2026, 3, 21, 9)), (ReviewLevel.municipal, bj(2026, 4, 11, 9)),
                          (ReviewLevel.provincial, bj(2026, 5, 1, 9)), (ReviewLevel.ministry, bj(2026, 5, 6, 9))]:
         mark = time.perf_counter()
@@ -288,7 +297,8 @@ def baseline(size: int) -> float:
     with engine.begin() as c:
         call = open_call(c, "bench-national", 2026, closes_at=bj(2026, 3, 5, 17, 30), now=clock.now())
         plan = make_round(7, size, ["130102"], {"130102": {}})
-        ids = list(create_applications(c, call.id, records(plan), "system", clock.now()).applications.values())
+        codes = [uscc(n, home) for n, home in enumerate(plan.homes, start=1)]
+        ids = list(create_applications(c, call.id, records(plan, codes, 0, size), "system", clock.now()).applications.values())
         context = call_context(c, call.id)
     start = time.perf_counter()
     per_application(ids)

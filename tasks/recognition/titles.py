@@ -75,6 +75,16 @@ def issue_recognitions(connection: Connection, notice, listed: list[tuple[int, i
     profile = get_profile(notice.programme_id)
     if profile.validity is None:
         return []   # a list that confers no title (e.g. 重点"小巨人" funding selection): no certificate
+    issued: list[int] = []
+    for part in chunks(listed, ISSUE_AT_ONCE):    # bounded memory; certificate numbers continue from part to part
+        issued += _issue(connection, notice, profile, part, now)
+    return issued
+
+
+ISSUE_AT_ONCE = 5000
+
+
+def _issue(connection: Connection, notice, profile: Profile, listed: list[tuple[int, int]], now: datetime) -> list[int]:
     renewals = _renewals(connection, [app_id for app_id, _ in listed])
     interim = {app_id: case for app_id, case in renewals.items() if case.re_review_due and case.re_review_due < case.valid_to}
     fresh = [(app_id, enterprise_id) for app_id, enterprise_id in listed if app_id not in interim]

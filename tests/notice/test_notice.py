@@ -140,7 +140,9 @@ def test_an_objection_rejected_after_the_close_recognises_at_once(engine, clock,
     assert valid_from == date(2026, 3, 13)   # the notice's close date, as for the others
 
 
-def test_certificates_are_numbered_per_programme_and_year_without_gaps_or_repeats(engine, clock, hebei_call):
+@pytest.mark.parametrize("at_once", [5000, 3])   # 3: a long list is issued in parts; the numbering runs on across them
+def test_certificates_are_numbered_per_programme_and_year_without_gaps_or_repeats(engine, clock, hebei_call, at_once, monkeypatch):
+    monkeypatch.setattr("tasks.recognition.titles.ISSUE_AT_ONCE", at_once)
     second = recommended_list(engine, HEBEI, 2026, 3, opens_at=clock.now() - timedelta(days=1), first=100, batch=2)
     with engine.begin() as c:
         open_notice(c, hebei_call)
