@@ -64,6 +64,7 @@ RESULT = {
     Decision.reject: ApplicationStatus.rejected,
 }
 LEVELS = {level.value: level for level in ReviewLevel}
+ANY_SCORE = Scoring()          # the default range, built once (a batch checks thousands of scores against it)
 
 
 @dataclass(frozen=True)
@@ -210,7 +211,7 @@ def _fits_every_programme(items: list[DecisionItem]) -> bool:
     for item in items:
         if item.score is None:
             continue
-        ranges = ranges or {Scoring()} | {profile.scoring for profile in load_all().values()}
+        ranges = ranges or {ANY_SCORE} | {profile.scoring for profile in load_all().values()}
         try:
             value = Decimal(str(item.score))
         except InvalidOperation:
@@ -227,7 +228,7 @@ def _check_score(score: Optional[Decimal], ref: str, scoring: Optional[Scoring])
         value = Decimal(str(score))
     except InvalidOperation:
         raise RuleViolation(f"申报 {ref}：评分 {score!r} 不是数字") from None
-    scoring = scoring or Scoring()
+    scoring = scoring or ANY_SCORE
     if not value.is_finite() or not scoring.accepts(value):
         raise RuleViolation(f"申报 {ref}：评分应在 {scoring.text}，实际为 {score}")
     return value.quantize(Decimal("0.01"))
