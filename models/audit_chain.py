@@ -20,7 +20,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from typing import Iterable, Optional
 
-from sqlalchemy import event, inspect, select, text
+from sqlalchemy import event, inspect, select
 from sqlalchemy.engine import Connection, Engine
 
 from models.audit_seal import (
@@ -58,44 +58,65 @@ def head(connection: Connection, table_name: str) -> str:
     return digest or GENESIS
 
 
-def _sealed_ids(driver: Driver, name: str, floor: Optional[int]) -> set[int]:
-    """The ids above ``floor`` that some seal covers (another transaction's, committed after this one took its
-    floor: ids interleave on PostgreSQL), or every sealed id when ``floor`` is None."""
-    if floor is None:
-        seals = driver.rows("SELECT row_id, last_row_id, row_ids FROM audit_seal WHERE table_name = ?", [name])
-    else:
-        seals = driver.rows("SELECT row_id, last_row_id, row_ids FROM audit_seal WHERE table_name = ? AND last_row_id > ?",
-                            [name, floor])
+SEALED_ABOVE = "SELECT row_id, last_row_id, row_ids FROM audit_seal WHERE table_name = ? AND last_row_id > ?"
+SEALED_ALL = "SELECT row_id, last_row_id, row_ids FROM audit_seal WHERE table_name = ?"
+PAGE = SPAN                             # rows read, digested and sealed at a time: memory stays flat at any size
+
+
+def _page(name: str) -> str:
+    return f"SELECT {select_list(column_names(name), 't')} FROM {name} t WHERE t.id > ? ORDER BY t.id LIMIT {PAGE}"
+
+
+def _covered(seals: Iterable) -> set[int]:
     found: set[int] = set()
     for first, last, packed in seals:
         found.update(unpack_ids(packed) if last is not None else (first,))
     return found
 
 
-def _unsealed_rows(driver: Driver, name: str, floor: Optional[int]) -> list:
-    """The rows above ``floor`` (every row, when None) that no seal covers, in id order."""
-    at_id = column_names(name).index("id")
-    if floor is None:
-        sealed = _sealed_ids(driver, name, None)
-        todo = [row_id for (row_id,) in driver.rows(f"SELECT id FROM {name} ORDER BY id") if row_id not in sealed]
-        if not todo:
-            return []
-        floor = todo[0] - 1
-    else:
-        sealed = _sealed_ids(driver, name, floor)
-    rows = driver.rows(f"SELECT {select_list(column_names(name), 't')} FROM {name} t WHERE t.id > ? ORDER BY t.id", [floor])
-    return [row for row in rows if row[at_id] not in sealed] if sealed else rows
+def _first_unsealed(driver: Driver, name: str) -> Optional[int]:
+    """For a full seal: the id before the first row no seal covers, or None when every row is sealed."""
+    sealed = _covered(driver.rows(SEALED_ALL, [name]))
+    for (row_id,) in driver.stream(f"SELECT id FROM {name} ORDER BY id"):
+        if row_id not in sealed:
+            return row_id - 1
+    return None
 
 
-def _append(driver: Driver, name: str, rows: list) -> None:
-    """Digest ``rows`` (in id order) and append their seals, one per ``SPAN`` ids, to the table's chain."""
+def _open(driver: Driver, floors: dict[str, int], every: bool = False) -> dict[str, tuple[set[int], str, list]]:
+    """Per table: the ids above its floor that other writers' seals cover (ids interleave on PostgreSQL; ``every``:
+    all sealed ids, 0003's one-row seals included), the chain's head, and the first page of rows above the floor —
+    read after the sealers' lock, in one round trip on PostgreSQL."""
+    statements = [("SELECT pg_advisory_xact_lock(?)", [LOCK_KEY])] if driver.postgres else []
+    for name, floor in floors.items():
+        sealed = (SEALED_ALL, [name]) if every else (SEALED_ABOVE, [name, floor])
+        statements += [sealed, (HEAD, [name]), (_page(name), [floor])]
+    results = driver.batch(statements)[1 if driver.postgres else 0:]
+    return {name: (_covered(results[3 * i]), results[3 * i + 1][0][0] if results[3 * i + 1] else GENESIS, results[3 * i + 2])
+            for i, name in enumerate(floors)}
+
+
+def _seal_table(driver: Driver, name: str, sealed: set[int], prev: str, page: list) -> int:
+    """Digest the table's unsealed rows page by page and append their seals; the number of rows sealed."""
+    at_id, count = column_names(name).index("id"), 0
+    while page:
+        rows = [row for row in page if row[at_id] not in sealed] if sealed else page
+        if rows:
+            prev = _append(driver, name, rows, prev)
+            count += len(rows)
+        if len(page) < PAGE:
+            break
+        page = driver.rows(_page(name), [page[-1][at_id]])
+    return count
+
+
+def _append(driver: Driver, name: str, rows: list, prev: str) -> str:
+    """Digest ``rows`` (in id order) and append their seals, one per ``SPAN`` ids, to the chain after ``prev``; the new head."""
     names = column_names(name)
     at_id = names.index("id")
     ids = [row[at_id] for row in rows]
     digests = row_digests(rows, driver.postgres)
     columns = ",".join(names)
-    found = driver.rows(HEAD, [name])
-    prev = found[0][0] if found else GENESIS
     seals = []
     start = 0
     while start < len(ids):
@@ -105,6 +126,7 @@ def _append(driver: Driver, name: str, rows: list) -> None:
         seals.append((name, ids[start], ids[end - 1], end - start, columns, packed, chunk, digest, prev))
         prev, start = digest, end
     driver.cursor.executemany(driver.sql(INSERT_BATCH), seals)
+    return prev
 
 
 def _seal_one_per_row(driver: Driver) -> dict[str, int]:
@@ -130,22 +152,23 @@ def _seal_one_per_row(driver: Driver) -> dict[str, int]:
 
 def seal(connection: Connection, floors: Optional[dict[str, int]] = None) -> dict[str, int]:
     """Seal the unsealed rows of the audit tables (those above ``floors[table]`` only, when given); rows sealed per table."""
-    if connection.dialect.name == "postgresql":
-        connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
-    one_per_row = floors is None and "row_digests" not in {c["name"] for c in inspect(connection).get_columns(SEAL.name)}
     driver = Driver(connection)
-    sealed: dict[str, int] = {}
     try:
-        if one_per_row:
-            return _seal_one_per_row(driver)
-        for name in (floors if floors is not None else AUDITED):
-            rows = _unsealed_rows(driver, name, floors[name] if floors is not None else None)
-            if rows:
-                _append(driver, name, rows)
-                sealed[name] = len(rows)
+        if floors is None:
+            if "row_digests" not in {c["name"] for c in inspect(connection).get_columns(SEAL.name)}:
+                if driver.postgres:
+                    driver.rows("SELECT pg_advisory_xact_lock(?)", [LOCK_KEY])
+                return _seal_one_per_row(driver)
+            floors = {name: floor for name in AUDITED if (floor := _first_unsealed(driver, name)) is not None}
+            if not floors:
+                return {}
+            opened = _open(driver, floors, every=True)
+        else:
+            opened = _open(driver, floors)
+        sealed = {name: _seal_table(driver, name, *opened[name]) for name in floors}
     finally:
         driver.close()
-    return sealed
+    return {name: n for name, n in sealed.items() if n}
 
 
 def _note_audit_insert(conn, cursor, statement, parameters, context, executemany) -> None:

@@ -95,6 +95,21 @@ class Driver:
         self.cursor.execute(self.sql(statement), tuple(params))
         return self.cursor.fetchall()
 
+    def batch(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list]:
+        """Each statement's rows, in order; on PostgreSQL sent together in one pipeline (one round trip, run in order)."""
+        if not self.postgres:
+            return [self.rows(statement, params) for statement, params in statements]
+        cursors = []
+        try:
+            with self.dbapi.pipeline():
+                for statement, params in statements:
+                    cursors.append(self.dbapi.cursor())
+                    cursors[-1].execute(self.sql(statement), tuple(params))
+            return [cursor.fetchall() for cursor in cursors]
+        finally:
+            for cursor in cursors:
+                cursor.close()
+
     def stream(self, statement: str, params: Sequence[Any] = (), size: int = 5000) -> Iterator[tuple]:
         """The rows a few thousand at a time, on a cursor of their own (on PostgreSQL a server-side one)."""
         cursor = self.dbapi.cursor(name=f"srdi_audit_{next(_CURSORS)}") if self.postgres else self.dbapi.cursor()

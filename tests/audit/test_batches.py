@@ -195,3 +195,15 @@ def test_a_seal_made_before_a_column_was_added_verifies_while_that_column_stays_
     raw(engine, f"UPDATE transition SET reason = '补写' WHERE id = {row_id}")
     report = transition_report(engine)
     assert (report.row_id, report.problem) == (row_id, f"内容被改：第 {row_id} 行的内容与封存时的摘要不符")
+
+
+def test_a_transaction_with_more_rows_than_a_page_is_sealed_page_by_page(world, engine, db_backend, monkeypatch):
+    monkeypatch.setattr("models.audit_chain.PAGE", 3)        # memory stays flat: rows are read and sealed 3 at a time
+    call = world.open("ladder")
+    applications = world.apply(call, {"130102": 8})
+    assert sum(count for _, _, count in seals(engine)) == 8
+    assert transition_report(engine).ok and transition_report(engine).rows == 8
+    target = world.log(applications[6])[0].id
+    drop_trigger(engine, "transition")
+    raw(engine, f"UPDATE transition SET actor = 'someone' WHERE id = {target}")
+    assert transition_report(engine).row_id == target
