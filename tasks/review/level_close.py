@@ -205,16 +205,43 @@ def _apply_quota(step, window, recommended: list, escalated: list, tree: Tree, m
     return ([by_id[c.id] for c in selection.taken if not c.escalated], [by_id[c.id] for c in selection.taken if c.escalated])
 
 
+CLOSE_AT_ONCE = 20_000     # applications planned and moved at a time: memory stays flat however large the level
+
+
 def close_windows(connection: Connection, context: CallContext, windows: list[LevelWindow], now: datetime,
                   tree: Tree, closed_by: str = "system", tally: Optional[Tally] = None) -> Tally:
-    """Close ``windows`` (all of one level of one call) in one set of statements."""
+    """Close ``windows`` (all of one level of one call), a group of windows at a time, in the caller's transaction."""
     tally = tally or Tally()
+    for group in _groups(connection, context.call.id, windows):
+        _close_group(connection, context, group, now, tree, closed_by, tally)
+    return tally
+
+
+def _groups(connection: Connection, call_id: str, windows: list[LevelWindow]) -> list[list[LevelWindow]]:
+    """The windows in groups of about ``CLOSE_AT_ONCE`` open applications (a window is never split: its quota ranks it whole)."""
     if not windows:
-        return tally
+        return []
+    sizes = dict(connection.execute(
+        select(Application.review_jurisdiction_code, func.count())
+        .where(Application.call_id == call_id, Application.level == windows[0].level, Application.status.in_(OPEN_STATUSES))
+        .group_by(Application.review_jurisdiction_code)).all())
+    groups, group, size = [], [], 0
+    for window in windows:
+        if group and size + sizes.get(window.jurisdiction_code, 0) > CLOSE_AT_ONCE:
+            groups.append(group)
+            group, size = [], 0
+        group.append(window)
+        size += sizes.get(window.jurisdiction_code, 0)
+    return groups + [group]
+
+
+def _close_group(connection: Connection, context: CallContext, windows: list[LevelWindow], now: datetime,
+                 tree: Tree, closed_by: str, tally: Tally) -> None:
     level = ReviewLevel(windows[0].level)
     step = context.step(level)
     rows = _candidates(connection, context.call.id, level, [w.jurisdiction_code for w in windows])
     moves, outcomes = _plan(context, windows, rows, now, tree, tally)
+    del rows
     apply_moves(connection, context.call.id, level, moves, _closing_user(connection, windows, closed_by), now)
     after = next_level(context.levels, level)
     if after is not None:
@@ -233,7 +260,6 @@ def close_windows(connection: Connection, context: CallContext, windows: list[Le
                 if (outcomes[w.id]["undecided_at_close"] > 0) == (state == DeadlineState.missed)]
         close_deadlines(connection, keys, state, at=now)
     tally.closed += len(windows)
-    return tally
 
 
 def _closing_user(connection: Connection, windows: list, closed_by: str) -> Optional[Actor]:

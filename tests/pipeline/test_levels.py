@@ -87,6 +87,22 @@ def test_at_the_deadline_undecided_ones_escalate_with_the_lateness_and_unresubmi
     assert window(world, call, "county", "130104").close_reason == "deadline"
 
 
+@pytest.mark.parametrize("at_once", [20_000, 2])      # 2: the windows are closed a group at a time (bounded memory)
+def test_a_level_closed_in_groups_of_windows_ends_as_one_close_does(world, programmes_dir, clock, at_once, monkeypatch):
+    monkeypatch.setattr("tasks.review.level_close.CLOSE_AT_ONCE", at_once)
+    call = world.open("ladder")
+    apps = world.apply(call, {"130102": 3, "130104": 2, "130105": 2, "130108": 1})
+    for app_id in apps[:5]:
+        world.decide(app_id, "recommend")
+    world.decide(apps[5], "return", reason="补材料")
+    clock.set(bj(2026, 3, 21, 9))
+    summary = close_due(world)["calls"][call]
+    assert (summary["closed"], summary["forwarded"], summary["escalated"], summary["lapsed"], summary["windows_opened"]) == (4, 5, 2, 1, 1)
+    assert {world.app(a).status for a in apps[:5] + apps[6:]} == {S.pending}
+    assert {world.app(a).review_jurisdiction_code for a in apps[:5] + apps[6:]} == {"130100"}
+    assert all(window(world, call, "county", code).closed_at for code in ("130102", "130104", "130105", "130108"))
+
+
 def test_a_profile_that_says_lapse_treats_undecided_applications_as_not_applied(world, programmes_dir, clock):
     write_profile(programmes_dir, "lapsing", [level("county", "2026-03-20T17:30:00+08:00", on_missed="lapse"),
                                               level("municipal", "2026-04-10T17:30:00+08:00")])
