@@ -15,8 +15,21 @@ before stopping it, so a process exits without Prefect's "Error flushing … Can
 tracebacks and without losing task-run history (stack-notes §2).
 
 ``install()`` also sets defaults a user can override in the environment: no telemetry (the
-machines are offline) and the larger task-run-recorder / event-persister batches of stack-notes §2.
-It imports no Prefect itself: the server module is patched when Prefect first imports it.
+machines are offline), the larger task-run-recorder batches of stack-notes §2, and no event
+persister. It imports no Prefect itself: the server module is patched when Prefect first imports it.
+
+The ≈2 s stall of an advance (issue 13): Prefect's server creates a flow run in a DEFERRED SQLite
+transaction that reads (the flow's labels) before it inserts. When one of the server's own
+services writes in between — nearly always the event persister, whose flush is a burst of
+autocommitted INSERTs —, SQLite cannot upgrade the read to a write (SQLITE_BUSY, or
+SQLITE_BUSY_SNAPSHOT once the other write committed) and fails at once, without waiting out
+its busy timeout; the API answers 503 and the client backs off 2 s (``2**1`` ± jitter) before
+it asks again. So the temporary server starts that transaction with ``BEGIN IMMEDIATE``
+(``WRITE_LOCK_FIRST``: it waits its turn for the write lock instead, as Prefect's own
+state-setting endpoints do), and the event persister is off: srdi reads no Prefect events, and
+events were most of what the server wrote (≈21 KB per task run). Flow runs, task runs (the
+task-run recorder reads the event stream, not the event table), their states and logs are
+recorded as before. bench/prefect_overhead.py measures both.
 """
 
 from __future__ import annotations
@@ -41,12 +54,13 @@ ENV_DEFAULTS = {
     "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE": "200",       # default 1
     "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_READ_BATCH_SIZE": "50",   # default 1
     "PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_FLUSH_INTERVAL": "1",     # default 5 s; a partial batch waits this long
-    "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_BATCH_SIZE": "500",         # default 20
+    "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_BATCH_SIZE": "500",         # default 20 (when it is enabled)
     "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_READ_BATCH_SIZE": "50",     # default 1
+    "PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED": "false",          # its bursts of writes made flow-run creation fail (503)
 }
 
 # Runs in the server process before uvicorn: argv = parent-pid, "thread"|"process", module, its args.
-LIFELINE = r"""
+WATCHDOG = r"""
 import os, runpy, signal, sys, threading, time
 parent, bound_to_thread = int(sys.argv[1]), sys.argv[2] == "thread"
 if bound_to_thread and sys.platform.startswith("linux"):
@@ -64,9 +78,43 @@ def watch():
     time.sleep(15)                    # uvicorn's graceful stop did not finish
     os._exit(1)
 threading.Thread(target=watch, name="srdi-lifeline", daemon=True).start()
+"""
+
+# Flow-run creation takes SQLite's write lock at BEGIN (see the module docstring): the transaction
+# begins at the first statement, which for a run without a work pool (every run on the temporary
+# server) is inside ``models.flow_runs.create_flow_run``. Nothing else changes; a Prefect without
+# these names starts unpatched.
+WRITE_LOCK_FIRST = r"""
+def _write_lock_first():
+    import functools
+    try:
+        from prefect.server.database.configurations import SQLITE_BEGIN_MODE
+        from prefect.server.models import flow_runs
+    except ImportError:
+        return
+    create = getattr(flow_runs, "create_flow_run", None)
+    if create is None or getattr(create, "srdi_write_lock_first", False):
+        return
+
+    @functools.wraps(create)
+    async def create_flow_run(*args, **kwargs):
+        token = SQLITE_BEGIN_MODE.set("IMMEDIATE")
+        try:
+            return await create(*args, **kwargs)
+        finally:
+            SQLITE_BEGIN_MODE.reset(token)
+
+    create_flow_run.srdi_write_lock_first = True
+    flow_runs.create_flow_run = create_flow_run
+_write_lock_first()
+"""
+
+RUN_UVICORN = r"""
 sys.argv = sys.argv[3:]
 runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
 """
+
+LIFELINE = WATCHDOG + WRITE_LOCK_FIRST + RUN_UVICORN
 
 _install_lock = threading.Lock()
 _installed = False

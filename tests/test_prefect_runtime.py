@@ -134,6 +134,7 @@ def test_install_is_cheap_idempotent_and_keeps_what_the_environment_says():
     assert found["env"]["PREFECT_SERVER_SERVICES_TASK_RUN_RECORDER_BATCH_SIZE"] == "7"
     assert found["env"]["PREFECT_SERVER_SERVICES_EVENT_PERSISTER_BATCH_SIZE"] == "500"
     assert found["env"]["PREFECT_SERVER_ANALYTICS_ENABLED"] == "false"
+    assert found["env"]["PREFECT_SERVER_SERVICES_EVENT_PERSISTER_ENABLED"] == "false"
 
 
 def test_the_lifeline_wraps_only_the_uvicorn_server_command():
@@ -144,3 +145,39 @@ def test_the_lifeline_wraps_only_the_uvicorn_server_command():
     assert wrapped[:6] == [sys.executable, "-c", LIFELINE, str(os.getpid()), "thread", "uvicorn"]
     assert wrapped[6:] == command[3:]
     assert with_lifeline(["git", "status"]) == ["git", "status"]
+
+
+WRITE_LOCK_PROBE = """
+import asyncio, inspect, json
+import prefect.server.api.flow_runs as api
+import prefect.server.models.flow_runs as flow_runs
+from prefect.server.database.configurations import SQLITE_BEGIN_MODE
+from srdi.prefect_runtime import WRITE_LOCK_FIRST
+
+calls_through_module = "models.flow_runs.create_flow_run(" in inspect.getsource(api.create_flow_run)
+modes = []
+
+async def create_flow_run(*args, **kwargs):      # stands in for Prefect's, to see the mode its BEGIN would use
+    modes.append(SQLITE_BEGIN_MODE.get())
+    return "created"
+
+flow_runs.create_flow_run = create_flow_run
+exec(WRITE_LOCK_FIRST)
+exec(WRITE_LOCK_FIRST)                             # a second time changes nothing
+mode = SQLITE_BEGIN_MODE.set("DEFERRED")           # what the endpoint's begin_transaction sets
+result = asyncio.run(flow_runs.create_flow_run(session=None, flow_run=None))
+print(json.dumps({"calls_through_module": calls_through_module, "result": result, "modes": modes,
+                  "after": SQLITE_BEGIN_MODE.get()}))
+"""
+
+
+def test_the_temporary_server_creates_a_flow_run_holding_the_write_lock_from_its_begin():
+    """The ≈2 s stall of issue 13: a DEFERRED flow-run creation lost the race to the server's own writers (503)."""
+    from srdi.prefect_runtime import LIFELINE, WRITE_LOCK_FIRST
+
+    assert WRITE_LOCK_FIRST in LIFELINE
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    done = subprocess.run([sys.executable, "-c", WRITE_LOCK_PROBE], cwd=ROOT, env=env, capture_output=True, text=True, check=True)
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["calls_through_module"] is True          # the API looks the function up when called: the patch is seen
+    assert found == {"calls_through_module": True, "result": "created", "modes": ["IMMEDIATE"], "after": "DEFERRED"}
