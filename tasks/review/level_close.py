@@ -129,18 +129,19 @@ def why_not_closable(context: CallContext, item: OpenWindow, children: int, now:
     return None
 
 
-_CANDIDATES = (
-    select(Application.id, Application.ref, Application.level, Application.version, Application.status, Application.score,
-           Application.submitted_at, Application.category, Application.jurisdiction_code, Application.review_jurisdiction_code)
-    .where(Application.call_id == bindparam("call_id"), Application.level == bindparam("level", type_=Application.level.type),
-           in_list(Application.review_jurisdiction_code, "codes", text=True), Application.status.in_(OPEN_STATUSES))
-)
+_WHERE = (Application.call_id == bindparam("call_id"), Application.level == bindparam("level", type_=Application.level.type),
+          in_list(Application.review_jurisdiction_code, "codes", text=True), Application.status.in_(OPEN_STATUSES))
+# what a close needs of each application; the quota's ranking also reads score, submission time, category and ref
+_CANDIDATES = select(Application.id, Application.status, Application.jurisdiction_code,
+                     Application.review_jurisdiction_code).where(*_WHERE)
+_RANKED = select(Application.id, Application.status, Application.jurisdiction_code, Application.review_jurisdiction_code,
+                 Application.ref, Application.score, Application.submitted_at, Application.category).where(*_WHERE)
 
 
-def _candidates(connection: Connection, call_id: str, level: ReviewLevel, codes: list[str]) -> list:
+def _candidates(connection: Connection, call_id: str, level: ReviewLevel, codes: list[str], ranked: bool) -> list:
     rows = []
     for chunk in chunks(codes, 5000):
-        rows += connection.execute(_CANDIDATES, {"call_id": call_id, "level": level, "codes": chunk}).all()
+        rows += connection.execute(_RANKED if ranked else _CANDIDATES, {"call_id": call_id, "level": level, "codes": chunk}).all()
     return rows
 
 
@@ -239,7 +240,7 @@ def _close_group(connection: Connection, context: CallContext, windows: list[Lev
                  tree: Tree, closed_by: str, tally: Tally) -> None:
     level = ReviewLevel(windows[0].level)
     step = context.step(level)
-    rows = _candidates(connection, context.call.id, level, [w.jurisdiction_code for w in windows])
+    rows = _candidates(connection, context.call.id, level, [w.jurisdiction_code for w in windows], step.quota is not None)
     moves, outcomes = _plan(context, windows, rows, now, tree, tally)
     del rows
     apply_moves(connection, context.call.id, level, moves, _closing_user(connection, windows, closed_by), now)
