@@ -201,18 +201,6 @@ def _uses_temporary_server() -> bool:
     return not PREFECT_API_URL.value() and bool(PREFECT_SERVER_EPHEMERAL_ENABLED.value())
 
 
-def flow_settings():
-    """The settings a flow runs under here: on the temporary server no heartbeats — nothing reads them there, and
-    the run's end waits out the heartbeat thread's sleep (≈0.9 s per advance, bench/prefect_overhead.py)."""
-    from contextlib import nullcontext
-
-    from prefect.settings import temporary_settings
-
-    if not _uses_temporary_server():
-        return nullcontext()
-    return temporary_settings(updates={"flows.heartbeat_frequency": None})
-
-
 def start_temporary_server(timeout: Optional[int] = None) -> Optional[str]:
     """Start Prefect's temporary server now, from this thread; its API URL, or None with PREFECT_API_URL set.
 

@@ -44,7 +44,6 @@ from models.settings import setting
 from models.workflow import JOB_RUN
 from models.workflow_writer import SystemActor, apply, initial
 from notifications.outbox import insert_new
-from srdi import prefect_runtime
 
 log = logging.getLogger("srdi.scheduler")
 
@@ -306,7 +305,7 @@ def run_job(job_id: str, trigger: str = "manual", due_at: Optional[datetime] = N
         return {"job": job.id, "status": "busy", "error": "该任务正在由另一进程运行"}
     result, error, status = None, None, JobStatus.failed
     try:
-        with _Heartbeat(engine, job.id, run_id), prefect_runtime.flow_settings():
+        with _Heartbeat(engine, job.id, run_id):
             result = job.run()
         status = _outcome(result)
     except Exception as exc:  # noqa: BLE001 — recorded and reported; the scheduler goes on

@@ -181,18 +181,3 @@ def test_the_temporary_server_creates_a_flow_run_holding_the_write_lock_from_its
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert found["calls_through_module"] is True          # the API looks the function up when called: the patch is seen
     assert found == {"calls_through_module": True, "result": "created", "modes": ["IMMEDIATE"], "after": "DEFERRED"}
-
-
-def test_flows_on_the_temporary_server_run_without_heartbeats(monkeypatch):
-    """Nothing reads heartbeats on the temporary server, and a run's end waits out the heartbeat thread's sleep."""
-    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
-
-    from srdi import prefect_runtime
-
-    with temporary_settings(updates={"flows.heartbeat_frequency": 30}, restore_defaults={PREFECT_API_URL}):
-        with prefect_runtime.flow_settings():
-            assert get_current_settings().flows.heartbeat_frequency is None
-        assert get_current_settings().flows.heartbeat_frequency == 30
-    with temporary_settings(updates={"flows.heartbeat_frequency": 30, "api.url": "http://127.0.0.1:4200/api"}):
-        with prefect_runtime.flow_settings():                   # a real server: its zombie detection reads them
-            assert get_current_settings().flows.heartbeat_frequency == 30
