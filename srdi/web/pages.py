@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from models.enums import ApplicationStatus, ReviewLevel
 from models.errors import NotFound, SrdiError
-from srdi.web import actions, dashboard, queries
+from srdi.web import actions, dashboard, documents, queries
 from srdi.web.auth import csrf_protect, csrf_token, current_user, db_session
 from srdi.web.bounds import MAX_ID, Code, PageNumber, PerPage, RowId, SearchText
 from srdi.web.charts import funnel_svg, stacked_bars_svg
@@ -113,6 +113,7 @@ def application_page(request: Request, application_id: RowId, scope: Actor = Dep
         recognition=queries.recognition_of(session, application_id),
         timeline=queries.timeline(session, application_id),
         verdicts=actions.eligibility_verdicts(session, application_id),
+        documents=documents.of_application(session, scope, application_id),
         decision=actions.decision_form(scope, app),
     )
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -63,6 +63,14 @@ def number(value: Decimal | int | float | None) -> str:
     return str(value)
 
 
+def wan(value: Decimal | int | float | str | None) -> str:
+    """An amount in 万元 for the screen: two decimals, thousands separated (exports keep the exact value)."""
+    if value is None or value == "":
+        return ""
+    amount = Decimal(str(value)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+    return f"{amount:,.2f}"
+
+
 def page_url(request: Request, **changes: Any) -> str:
     """The current URL with some query parameters replaced (for pagination and exports)."""
     params = dict(request.query_params)
@@ -78,7 +86,7 @@ def simulated_clock() -> str | None:
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(settings().templates_dir / "web"))
     env = templates.env
-    env.filters.update(label=label, beijing=beijing, number=number)
+    env.filters.update(label=label, beijing=beijing, number=number, wan=wan)
     env.globals.update(page_url=page_url, statuses=list(ApplicationStatus), levels=list(ReviewLevel),
                        simulated_clock=simulated_clock)
     return templates

@@ -6,11 +6,8 @@ the tests are skipped, saying so, only when /usr/bin/chromium is absent.
 
 from __future__ import annotations
 
-import os
-import shutil
 from datetime import timedelta
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -19,45 +16,10 @@ from models import Application, Transition
 from models.enums import ApplicationStatus, ReviewLevel
 from tasks.review.decisions import decide
 from tasks.review.level_close import close_level
-from tests.web.conftest import ARTIFACTS, DOCS, ENTERPRISES, PASSWORD
+from tests.web.browsing import needs_chromium, screenshot, sign_in
+from tests.web.conftest import ENTERPRISES
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not installed (apt-get install chromium)"),
-]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser, live_server):
-    context = browser.new_context(base_url=live_server, locale="zh-CN", timezone_id="Asia/Shanghai",
-                                  viewport={"width": 1360, "height": 900})
-    tab = context.new_page()
-    tab.set_default_timeout(15_000)
-    yield tab
-    context.close()
-
-
-def sign_in(page, username: str) -> None:
-    page.goto("/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url("**/")
-    assert "工作台" in page.inner_text("h1")
+pytestmark = needs_chromium
 
 
 def application_row(engine, application_id: int):
@@ -85,8 +47,7 @@ def test_county_reviewer_returns_an_application_with_a_reason_and_sees_it_in_the
     timeline = page.inner_text("#timeline")
     assert reason in timeline and "长安区审核员" in timeline and "退回修改" in timeline
     assert "退回修改" in page.inner_text("#current-status")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "application.png"), full_page=True)
+    screenshot(page, "application.png", min_bytes=0)
     row = application_row(engine, app_id)
     assert (row.level, row.status) == (ReviewLevel.county, ApplicationStatus.returned)
     last = last_transition(engine, app_id)
@@ -176,10 +137,4 @@ def test_dashboard_screenshot_for_the_province(page, round_on_notice, engine):
     table = page.inner_text("#level-status")
     assert "不予推荐" in table and "公示中" in table and "异议调查中" in table
     assert "拟认定名单公示" in page.inner_text("ul.notices")
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    shot = ARTIFACTS / "dashboard.png"
-    page.screenshot(path=str(shot), full_page=True)
-    if os.environ.get("SRDI_UPDATE_SCREENSHOTS"):  # refresh the README's picture only when asked
-        DOCS.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(shot, DOCS / "dashboard.png")
-    assert shot.stat().st_size > 20_000
+    screenshot(page, "dashboard.png")

@@ -3,14 +3,9 @@ handler still runs, Swagger UI still starts — and an injected inline script wo
 
 from __future__ import annotations
 
-import pytest
+from tests.web.browsing import needs_chromium, sign_in
 
-from tests.web.test_browser import CHROMIUM, browser, page, sign_in  # noqa: F401 (fixtures)
-
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's Chromium is not installed (apt-get install chromium)"),
-]
+pytestmark = needs_chromium
 
 
 def watch_violations(tab) -> list[str]:
@@ -20,7 +15,7 @@ def watch_violations(tab) -> list[str]:
     return seen
 
 
-def test_no_page_trips_the_policy_and_the_call_selector_still_submits(page, world):  # noqa: F811
+def test_no_page_trips_the_policy_and_the_call_selector_still_submits(page, world):
     violations = watch_violations(page)
     sign_in(page, "hebei")
     for path in ("/", "/applications", f"/applications/{world.first_in('130102')}", "/notices", "/funds"):
@@ -35,7 +30,7 @@ def test_no_page_trips_the_policy_and_the_call_selector_still_submits(page, worl
     assert violations == []
 
 
-def test_an_inline_script_injected_into_a_page_is_blocked(page, world):  # noqa: F811
+def test_an_inline_script_injected_into_a_page_is_blocked(page, world):
     violations = watch_violations(page)
     sign_in(page, "hebei")
     page.evaluate("""() => { const s = document.createElement('script'); s.textContent = 'window.injected = 1';
