@@ -31,7 +31,21 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from models.errors import NotFound
 from models.settings import console_security, setting, settings
-from srdi.web import api, auth, documents, exports, funds, funds_actions, inbox, notices, pages, service_status, stages, users_admin
+from srdi.web import (
+    api,
+    auth,
+    documents,
+    exports,
+    filings,
+    funds,
+    funds_actions,
+    inbox,
+    notices,
+    pages,
+    service_status,
+    stages,
+    users_admin,
+)
 from srdi.web.bounds import refusal
 from srdi.web.headers import SecurityHeaders, content_security_policy, policy_for_inline_scripts, template_handlers
 from srdi.web.render import make_templates
@@ -84,6 +98,7 @@ def create_app(engine: Optional[Engine] = None, *, key: Optional[str] = None,
     app.include_router(documents.router)
     app.include_router(exports.router)
     app.include_router(notices.router)
+    app.include_router(filings.router)
     app.include_router(funds.router)
     app.include_router(funds_actions.router)
     app.include_router(users_admin.router)
