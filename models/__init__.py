@@ -4,6 +4,7 @@ from models.application import Application
 from models.audit_chain import AuditSeal
 from models.audit_log import OperatorLog, UserChange
 from models.deadline import Deadline
+from models.document import ApplicationDocument
 from models.eligibility import EligibilityVerdict
 from models.enterprise import Enterprise, EnterpriseFinancialYear
 from models.funding import DisbursementRun, FundingRecipient, FundTranche, Payment, PaymentAdjustment
@@ -35,6 +36,7 @@ from models.web_session import WebSession
 
 __all__ = [
     "Application",
+    "ApplicationDocument",
     "AuditSeal",
     "Bureau",
     "Call",

@@ -112,3 +112,8 @@ def console_security() -> ConsoleSecurity:
         address_max_failures=_positive_int("SRDI_LOGIN_ADDRESS_MAX_FAILURES", 20),
         cookie_secure=setting("SRDI_COOKIE_SECURE") == "1",
     )
+
+
+def document_max_bytes() -> int:
+    """SRDI_DOCUMENT_MAX_MB: the largest applicant document (申报材料) accepted, in MB (20)."""
+    return _positive_int("SRDI_DOCUMENT_MAX_MB", 20) * 1024 * 1024
