@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from models.citation import public_citation
 from models.clock import clock, local
 from models.enterprise import Enterprise
 from models.errors import NotFound
@@ -90,13 +91,14 @@ def _period(length: int, unit: str) -> str:
 def render_opening(announcement: NoticeAnnouncement) -> str:
     return render_template("notices/opening.html.j2", {
         "a": announcement, "period": _period(announcement.length, announcement.unit),
+        "basis": public_citation(announcement.basis),
         "published_on": announcement.published_on or local(announcement.opens_at).date(),
     })
 
 
 def render_result(result: NoticeResult) -> str:
     return render_template("notices/result.html.j2", {
-        "r": result, "published_on": result.published_on or clock.today(),
+        "r": result, "basis": public_citation(result.basis), "published_on": result.published_on or clock.today(),
     })
 
 

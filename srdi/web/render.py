@@ -9,7 +9,9 @@ from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
+from models.citation import public_citation
 from models.clock import clock, local
 from models.enums import ApplicationStatus, EnterpriseSize, ReviewLevel, Role
 from models.settings import settings
@@ -71,6 +73,27 @@ def wan(value: Decimal | int | float | str | None) -> str:
     return f"{amount:,.2f}"
 
 
+def _profile_documents() -> list:
+    """Every profile's documents: they name the document of a citation that starts with a file name."""
+    from models.errors import SrdiError
+    from tasks.reference.programmes import load_all
+
+    try:
+        return [document for profile in load_all().values() for document in profile.documents]
+    except (SrdiError, OSError):   # a broken programmes directory must not break a page: the cite shows its text
+        return []
+
+
+def cite(value: str | None) -> Markup:
+    """出处 on the console: the document number, with our file and line reference on hover."""
+    if not value:
+        return Markup("")
+    shown = public_citation(value, _profile_documents()) or value
+    if shown == value:
+        return Markup('<span class="cite">{}</span>').format(shown)
+    return Markup('<span class="cite" title="{}">{}</span>').format(value, shown)
+
+
 def page_url(request: Request, **changes: Any) -> str:
     """The current URL with some query parameters replaced (for pagination and exports)."""
     params = dict(request.query_params)
@@ -86,7 +109,7 @@ def simulated_clock() -> str | None:
 def make_templates() -> Jinja2Templates:
     templates = Jinja2Templates(directory=str(settings().templates_dir / "web"))
     env = templates.env
-    env.filters.update(label=label, beijing=beijing, number=number, wan=wan)
+    env.filters.update(label=label, beijing=beijing, number=number, wan=wan, cite=cite)
     env.globals.update(page_url=page_url, statuses=list(ApplicationStatus), levels=list(ReviewLevel),
                        simulated_clock=simulated_clock)
     return templates
