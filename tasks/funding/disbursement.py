@@ -19,6 +19,8 @@ whose lease is still live makes the next one refuse (``Conflict``): two runs nev
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import socket
 from dataclasses import dataclass
@@ -51,6 +53,10 @@ LEASE_SECONDS = 120      # SRDI_DISBURSEMENT_LEASE_SECONDS; a chunk takes millis
 
 class LeaseLost(Conflict):
     """This run was declared dead (its lease ran out) and another run took over: it must stop writing."""
+
+
+class PlanChanged(Conflict):
+    """The payments a run would make are no longer those of the preview the user confirmed."""
 
 
 @dataclass
@@ -96,6 +102,49 @@ def check_direct_share(payable: list[Entitlement], funding: Funding) -> Optional
     if floor is not None and share is not None and share < floor:
         raise RuleViolation(f"本笔分配方案直接支持重点“小巨人”企业的资金占比 {shown_pct(share)}%，低于 {floor}%，不能拨付 —— {CITE_90}")
     return share
+
+
+@dataclass(frozen=True)
+class RunPreview:
+    """拨付预览: what a run of the tranche would do now (nothing written). ``prepare`` decides from the same preview."""
+
+    plan: ImplementationPlan
+    tranche: FundTranche
+    decision: TrancheDecision
+    paid_ids: frozenset[int]                 # recipients this tranche already paid (a run leaves them as they are)
+    key_share_pct: Optional[Decimal]
+
+    @property
+    def new_payments(self) -> list[Entitlement]:
+        return [e for e in self.decision.payable if e.recipient_id not in self.paid_ids]
+
+    @property
+    def new_amount_wan(self) -> Decimal:
+        return sum((e.amount_wan for e in self.new_payments), Decimal(0))
+
+    @property
+    def fingerprint(self) -> str:
+        """A digest of who would be paid how much and who is held back why: equal digests, equal runs."""
+        d = self.decision
+        content = {"tranche": self.tranche.id, "paid": sorted(self.paid_ids),
+                   "new": [[e.recipient_id, str(e.amount_wan), e.grade, str(e.factor)] for e in self.new_payments],
+                   "pending": [[i, why] for i, _, why in d.pending], "stopped": [[i, why] for i, _, why in d.stopped],
+                   "newly_stopped": [[i, why] for i, why in d.newly_stopped]}
+        return hashlib.sha256(json.dumps(content, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
+
+
+def _preview(connection: Connection, plan: ImplementationPlan, tranche: FundTranche, funding: Funding) -> RunPreview:
+    decision = decide_tranche(connection, plan, tranche, funding)
+    share = check_direct_share(decision.payable, funding)
+    paid = frozenset(connection.execute(select(Payment.recipient_id).where(Payment.tranche_id == tranche.id)).scalars())
+    return RunPreview(plan, tranche, decision, paid, _shown(share))
+
+
+def preview_run(connection: Connection, province_code: str, tranche_index: int, *, batch: Optional[int] = None,
+                profile: Optional[Profile] = None) -> RunPreview:
+    """The dry run of ``run_disbursement`` (read-only): the same refusals, the same payable / pending / stopped sets."""
+    plan, tranche = _approved_tranche(connection, province_code, tranche_index, batch)
+    return _preview(connection, plan, tranche, funding_of(profile_for(plan, profile)))
 
 
 # ---- the run's lease ------------------------------------------------------------------------------
@@ -193,8 +242,10 @@ def _approved_tranche(connection: Connection, province_code: str, tranche_index:
 
 def prepare(engine: Engine, province_code: str, tranche_index: int, *, batch: Optional[int] = None,
             profile: Optional[Profile] = None, received_at: Optional[datetime] = None, doc_no: Optional[str] = None,
-            actor: str = "system") -> Prepared:
-    """Everything before the payments, in one transaction; a refusal changes nothing but the end of a dead run."""
+            actor: str = "system", expected: Optional[str] = None) -> Prepared:
+    """Everything before the payments, in one transaction; a refusal changes nothing but the end of a dead run.
+
+    ``expected``: the fingerprint of the preview the user confirmed; a run that would differ refuses."""
     try:
         with engine.begin() as connection:          # a killed run is recorded as such even if this one is refused
             _, tranche = _approved_tranche(connection, province_code, tranche_index, batch)
@@ -205,8 +256,10 @@ def prepare(engine: Engine, province_code: str, tranche_index: int, *, batch: Op
         plan, tranche = _approved_tranche(connection, province_code, tranche_index, batch)
         end_dead_runs(connection, tranche)
         funding = funding_of(profile_for(plan, profile))
-        decision = decide_tranche(connection, plan, tranche, funding)
-        check_direct_share(decision.payable, funding)
+        preview = _preview(connection, plan, tranche, funding)
+        if expected is not None and preview.fingerprint != expected:
+            raise PlanChanged("方案已变化，请重新预览（预览之后有人拨付、考核或停止支持了对象）")
+        decision = preview.decision
         tranche = record_receipt(connection, plan, tranche, funding, received_at=received_at, doc_no=doc_no)
         discontinue(connection, decision.newly_stopped, tranche.years_after_approval, plan.province_code)
         now, started_at = wall_now(), clock.now()
@@ -278,10 +331,13 @@ def mark_failed(engine: Engine, run_id: int, error: BaseException) -> None:
 def run_disbursement(engine: Engine, province_code: str, tranche_index: int, *, batch: Optional[int] = None,
                      profile: Optional[Profile] = None, received_at: Optional[datetime] = None, doc_no: Optional[str] = None,
                      out_dir: Optional[Path] = None, chunk_size: int = CHUNK,
-                     after_chunk: Optional[Callable[[int], None]] = None, actor: str = "system") -> RunOutcome:
-    """One disbursement run of tranche ``tranche_index`` for a province; safe to repeat."""
+                     after_chunk: Optional[Callable[[int], None]] = None, actor: str = "system",
+                     expected: Optional[str] = None) -> RunOutcome:
+    """One disbursement run of tranche ``tranche_index`` for a province; safe to repeat.
+
+    ``expected``: the fingerprint of a confirmed preview (``preview_run``); the run refuses if it would differ."""
     prepared = prepare(engine, province_code, tranche_index, batch=batch, profile=profile, received_at=received_at,
-                       doc_no=doc_no, actor=actor)
+                       doc_no=doc_no, actor=actor, expected=expected)
     try:
         rows = payment_rows(prepared.tranche.id, prepared.run_id, prepared.decision.payable)
         created = write_payments(engine, rows, chunk_size=chunk_size, run_id=prepared.run_id, after_chunk=after_chunk)
