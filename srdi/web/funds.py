@@ -2,7 +2,9 @@
 
 A plan is visible to users inside its province's subtree and to those above it; recipients are
 listed only when their enterprise sits inside the user's subtree (platforms without an enterprise
-row only for users covering the whole province). Read-only: disbursement runs are flows.
+row only for users covering the whole province). This page reads; the forms it shows post to
+srdi/web/funds_actions.py (plan steps, reviews) and srdi/web/funds_run.py (tranche runs), each only
+to the users srdi/web/funds_access.py lets act.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from sqlalchemy import func, or_, select
 from sqlmodel import Session
 
 from models.enterprise import Enterprise
+from models.enums import JurisdictionLevel
 from models.errors import NotFound
 from models.funding import FundingRecipient, FundTranche, Payment
-from models.funding_plan import ImplementationPlan
+from models.funding_plan import ImplementationPlan, OpinionStage, VersionKind
 from models.jurisdiction import Jurisdiction
 from models.performance import PerformanceReview
 from srdi.web.auth import current_user, db_session
@@ -40,7 +43,8 @@ def _province_above(scope: Actor):
     return ImplementationPlan.province_code == (parts[1] if len(parts) > 1 else "")
 
 
-def _recipients_in_scope(scope: Actor):
+def recipients_in_scope(scope: Actor):
+    """Recipients whose enterprise is in the subtree, or all of a plan whose province is."""
     ours = select(Enterprise.id).where(Enterprise.jurisdiction_code.in_(scope.codes()))
     return or_(FundingRecipient.enterprise_id.in_(ours), FundingRecipient.plan_id.in_(
         select(ImplementationPlan.id).where(_province_covered(scope))))
@@ -58,7 +62,7 @@ def visible_plans(session: Session, scope: Actor) -> list[dict[str, Any]]:
 
 def plan_funds(session: Session, scope: Actor, plan_id: int) -> dict[str, Any]:
     """Tranches with the in-scope payments, and recipients with paid totals and review grades."""
-    in_scope = _recipients_in_scope(scope)
+    in_scope = recipients_in_scope(scope)
     paid = dict(session.execute(
         select(Payment.tranche_id, func.sum(Payment.amount_wan))
         .join(FundingRecipient, FundingRecipient.id == Payment.recipient_id)
@@ -102,5 +106,15 @@ def funds_page(request: Request, plan: OptionalId = None, scope: Actor = Depends
     chosen = next((p for p in plans if p["id"] == plan), None) if plan else (plans[0] if plans else None)
     if plan and chosen is None:
         raise NotFound(f"实施方案 {plan} 不存在或不在您的辖区范围内")
+    from srdi.web import funds_access, funds_plan
+
     data = plan_funds(session, scope, chosen["id"]) if chosen else {"tranches": [], "recipients": [], "review_years": []}
-    return render(request, "funds.html", scope, plans=plans, plan=chosen, **data)
+    if chosen:
+        gates = funds_plan.tranche_gates(session, scope, chosen["id"])
+        for t in data["tranches"]:
+            t.update(gates.get(t["id"], {}))
+    own_province = scope.jurisdiction_code if scope.jurisdiction_level == JurisdictionLevel.province else None
+    return render(request, "funds.html", scope, plans=plans, plan=chosen, **data,
+                  versions=funds_plan.versions(session, chosen["id"]) if chosen else [],
+                  may=funds_access.allowed(scope, chosen["province_code"]) if chosen else {},
+                  own_province=own_province, opinion_stages=list(OpinionStage), version_kinds=list(VersionKind))

@@ -58,3 +58,20 @@ def test_plans_and_recipients_of_another_province_or_district_are_not_shown(clie
     listed = client.get(f"/api/v1/funds/{plan['id']}").json()
     assert {r["name"] for r in listed["recipients"]} == {name for name, e in rows if e is not None}
     assert sum(float(t["paid_wan"]) for t in listed["tranches"]) == pytest.approx(sum(float(r["paid_wan"]) for r in listed["recipients"]))
+
+
+def test_after_the_demo_a_later_tranche_previews_no_new_payment_and_names_who_is_held_back(client, funded, engine):
+    from models.funding_plan import ImplementationPlan
+
+    with engine.connect() as c:
+        plan_id = c.execute(select(ImplementationPlan.id).where(ImplementationPlan.province_code == "110000")).scalar()
+        before = c.execute(select(func.count()).select_from(Payment)).scalar()
+    login(client, "bj-finance")
+    tranches = client.get(f"/funds?plan={plan_id}").text.split('id="tranches"', 1)[1].split("</table>", 1)[0]
+    assert "继续支持名单已录入" in tranches
+    page = client.get(f"/funds/plans/{plan_id}/tranches/3").text
+    assert 'id="preview-count">0<' in page and "没有新的拨付" in page
+    held = page.split('id="preview-held"', 1)[1].split("</table>", 1)[0]
+    assert "停止支持：" in held and "不合格" in held
+    with engine.connect() as c:
+        assert c.execute(select(func.count()).select_from(Payment)).scalar() == before
