@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from models import Application, User
 from models.enums import ApplicationStatus, ReviewLevel, Role
@@ -36,7 +36,8 @@ def quota_programme(tmp_path, monkeypatch) -> Path:
     directory.mkdir()
     data = yaml.safe_load((REPO_ROOT / "programmes" / f"{HEBEI}.yaml").read_text(encoding="utf-8"))
     municipal = next(step for step in data["route"] if step["level"] == "municipal")
-    municipal["quota"] = {"max": CITY_QUOTA, "rank_by": ["score_desc", "submitted_at_asc", "ref_asc"]}
+    municipal["quota"] = {"max": CITY_QUOTA, "rank_by": ["score_desc", "submitted_at_asc", "ref_asc"],
+                          "sub_caps": [{"category": "c", "max": 1, "label": "上年度营业收入不足5000万元的企业（c类）"}]}
     (directory / f"{HEBEI}.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     monkeypatch.setenv("SRDI_PROGRAMMES_DIR", str(directory))
     monkeypatch.setenv("SRDI_CALENDAR_DIR", str(REPO_ROOT / "programmes" / "calendar"))
@@ -53,9 +54,8 @@ def staff(engine, password_hash):
     return "hebei-admin"
 
 
-@pytest.fixture
-def city_stage(quota_programme, world, engine, clock):
-    """Counties decided and closed: 石家庄 has 长安×2 and 桥西×1 pending at the municipal level."""
+def decide_counties(world, engine, clock) -> None:
+    """The counties decide (长安×2, 桥西×1, 竞秀×1 recommended) and close once the intake has ended."""
     from tasks.review.decisions import decide
     from tasks.review.level_close import close_due_levels
 
@@ -68,6 +68,12 @@ def city_stage(quota_programme, world, engine, clock):
     clock.advance(timedelta(hours=2))     # past the intake's close: the counties may close early
     with engine.begin() as c:
         close_due_levels(c, clock.now())
+
+
+@pytest.fixture
+def city_stage(quota_programme, world, engine, clock):
+    """Counties decided and closed: 石家庄 has 长安×2 and 桥西×1 pending at the municipal level."""
+    decide_counties(world, engine, clock)
     return world
 
 
@@ -77,6 +83,13 @@ def score_city(engine, world, scores: dict[str, str]) -> None:
     with engine.begin() as c:
         for name, score in scores.items():
             decide(c, world.apps[name], "recommend", "sjz", score=Decimal(score))
+
+
+def categorise(engine, world, categories: dict[str, str]) -> None:
+    """分类 as the eligibility engine would have set it (test set-up of a column no rule of Hebei fills)."""
+    with engine.begin() as c:
+        for name, category in categories.items():
+            c.execute(update(Application).where(Application.id == world.apps[name]).values(category=category))
 
 
 def where(engine, app_id: int) -> tuple[ReviewLevel, ApplicationStatus]:
@@ -221,6 +234,19 @@ def test_the_quota_preview_ranks_and_cuts_without_writing(client, city_stage, en
     assert re.search(rf'<td class="num">{CITY_QUOTA}</td><td class="num">2</td><td class="num">1</td>', caps)
     assert {name: where(engine, world.apps[name]) for name in (A1, A2, Q1)} == before
     assert city_window(engine).closed_at is None
+
+
+def test_a_category_sub_cap_cuts_the_second_c_class_candidate(client, city_stage, engine):
+    world = city_stage
+    categorise(engine, world, {A1: "c", Q1: "c"})
+    score_city(engine, world, {A1: "90", Q1: "88", A2: "80"})
+    login(client, "sjz")
+    page = client.get(CLOSE.format(call=world.call_id))
+    cut = page.text.split('id="preview-rows"')[1].split(Q1)[1].split("</tr>")[0]
+    assert "超出上年度营业收入不足5000万元的企业（c类）名额（1名）" in cut and "排第2名" in cut
+    caps = page.text.split('id="quota-caps"')[1].split("</table>")[0]
+    assert re.search(r'（c类）</td><td class="num">1</td><td class="num">1</td><td class="num">1</td>', caps)
+    assert where(engine, world.apps[A2]) == (ReviewLevel.municipal, ApplicationStatus.recommended)
 
 
 def test_confirming_closes_the_window_and_moves_the_applications(client, city_stage, engine):
