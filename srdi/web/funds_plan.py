@@ -24,7 +24,7 @@ def versions(session: Session, plan_id: int) -> list[dict[str, Any]]:
     """报送版 / 备案版 in order, with their 名单 size and total, and the opinions given on each."""
     rows = [dict(r) for r in session.execute(
         select(PlanVersion.id, PlanVersion.version_no, PlanVersion.kind, PlanVersion.submitted_at, PlanVersion.document_ref,
-               PlanVersion.actor, PlanVersion.warnings, func.count(PlanItem.id).label("items"),
+               PlanVersion.actor, PlanVersion.warnings, func.count(PlanItem.id).label("item_count"),
                func.coalesce(func.sum(PlanItem.amount_wan), 0).label("amount_wan"))
         .outerjoin(PlanItem, PlanItem.version_id == PlanVersion.id)
         .where(PlanVersion.plan_id == plan_id).group_by(PlanVersion.id).order_by(PlanVersion.version_no)).mappings()]

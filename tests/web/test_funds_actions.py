@@ -87,6 +87,8 @@ def test_a_plan_goes_from_submission_through_opinions_to_approval_each_step_by_i
     with engine.connect() as c:
         plan_id, status = c.execute(select(ImplementationPlan.id, ImplementationPlan.status)).one()
     assert status == PlanStatus.submitted and "名单.csv" in page.text
+    version = page.text.split('id="versions"', 1)[1].split("</table>", 1)[0]
+    assert "第1版" in version and '<td class="num">5</td>' in version and '<td class="num">1,810.00</td>' in version
     refused = post(client, f"/funds/plans/{plan_id}/opinions", "/funds", {"stage": "preliminary"})
     assert "由工业和信息化部（会同财政部）办理" in refused.text
 
