@@ -18,6 +18,7 @@ from srdi.web.pages import parse_filter
 from srdi.web.render import beijing, label
 from tasks.people.actors import Actor
 from tasks.reports.safe_cells import append_row
+from tasks.reports.sheet_format import peek, start_sheet
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -44,7 +45,11 @@ def _cell(key: str, value: Any) -> Any:
 
 
 def _sheet(workbook: Workbook, title: str, header: Iterable[str], rows: Iterable[Iterable[Any]]) -> None:
+    """One sheet: the header frozen, columns fitted to the header and the first rows."""
     sheet = workbook.create_sheet(title)
+    header = list(header)
+    measured, rows = peek(rows)
+    start_sheet(sheet, 1, [header, *measured])
     append_row(sheet, header)
     for row in rows:
         append_row(sheet, row)
@@ -60,6 +65,7 @@ def _download(workbook: Workbook, stem: str) -> Response:
 
 def applications_workbook(session: Session, scope: Actor, flt: queries.ApplicationFilter) -> Workbook:
     workbook = Workbook(write_only=True)
+    workbook.properties.title = f"申报列表（{scope.jurisdiction_name or scope.jurisdiction_code}）"
     rows = ([_cell(key, row[key]) for _, key in APPLICATION_COLUMNS] for row in queries.iter_applications(session, scope, flt))
     _sheet(workbook, "申报列表", (title for title, _ in APPLICATION_COLUMNS), rows)
     return workbook
@@ -70,6 +76,7 @@ def summary_workbook(session: Session, scope: Actor, call_id: Optional[str]) -> 
     cid = call.id if call else None
     counts = dashboard.counts_by_level_status(session, scope, cid)
     workbook = Workbook(write_only=True)
+    workbook.properties.title = f"汇总表（{call.name}）" if call else "汇总表"
     _sheet(workbook, "分层级状态", ("批次", "层级", "状态", "数量"),
            ((call.name if call else "", label(c["level"]), label(c["status"]), c["count"]) for c in counts))
     _sheet(workbook, "按辖区", ("辖区代码", "辖区", *(title for _, title in dashboard.BUCKETS), "合计"),

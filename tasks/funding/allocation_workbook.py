@@ -26,6 +26,7 @@ from models.funding_plan import ImplementationPlan, ItemType, PlatformCategory
 from models.settings import settings
 from tasks.funding.plan_checks import CITE_90, key_enterprise_share_pct, shown_pct
 from tasks.reports.safe_cells import append_row, safe_cell
+from tasks.reports.sheet_format import start_sheet
 
 HEADER = ["序号", "类别", "名称", "统一社会信用代码", "批复金额（万元）", "本笔比例（%）", "本笔基数（万元）",
           "上年度考核等次", "等次系数", "本笔分配金额（万元）"]
@@ -63,21 +64,23 @@ def write_allocation_workbook(connection: Connection, plan: ImplementationPlan, 
                               not_paid: list[tuple[str, str]], directory: Optional[Path] = None) -> Path:
     """Write the workbook; ``not_paid`` lists (name, reason) of recipients left out of this tranche."""
     lines = payment_lines(connection, tranche.id)
+    share_pct = float(tranche.share_pct)
+    rows = [[number, _category(line.item_type, line.platform_category), line.name, line.uscc,
+             float(line.approved_amount_wan), share_pct, float(line.base_amount_wan),
+             line.grade or "—", float(line.factor), float(line.amount_wan)] for number, line in enumerate(lines, start=1)]
     book = Workbook(write_only=True)
+    title = f"{plan.title} 第{tranche.tranche_index}笔奖补资金（{tranche.label}）分配方案"
+    book.properties.title = title
     sheet = book.create_sheet("分配方案")
-    for column, width in zip("ABCDEFGHIJ", (6, 16, 36, 22, 14, 12, 14, 14, 10, 18)):
-        sheet.column_dimensions[column].width = width
+    start_sheet(sheet, 3, [HEADER, *rows])
     received = f"{local(tranche.received_at):%Y-%m-%d}" if tranche.received_at else "—"
     due = f"{local(tranche.allocation_plan_due_at):%Y-%m-%d}" if tranche.allocation_plan_due_at else "—"
-    append_row(sheet, [_bold(sheet, f"{plan.title} 第{tranche.tranche_index}笔奖补资金（{tranche.label}）分配方案", 14)])
+    append_row(sheet, [_bold(sheet, title, 14)])
     append_row(sheet, [f"批复文号：{plan.approval_doc_no or '—'}；指标发文：{tranche.indicator_doc_no or '—'}，接到日期 {received}；"
                        f"分配方案应于 {due} 前报财政部并抄送财政部当地监管局"])
     append_row(sheet, [_bold(sheet, title) for title in HEADER])
-    share_pct = float(tranche.share_pct)
-    for number, line in enumerate(lines, start=1):
-        append_row(sheet, [number, _category(line.item_type, line.platform_category), line.name, line.uscc,
-                           float(line.approved_amount_wan), share_pct, float(line.base_amount_wan),
-                           line.grade or "—", float(line.factor), float(line.amount_wan)])
+    for row in rows:
+        append_row(sheet, row)
     total = sum((Decimal(line.amount_wan) for line in lines), Decimal(0))
     share = key_enterprise_share_pct(lines)
     append_row(sheet, [])
@@ -85,7 +88,7 @@ def write_allocation_workbook(connection: Connection, plan: ImplementationPlan, 
     append_row(sheet, ["直接支持重点“小巨人”企业占比（%）", "", "" if share is None else float(shown_pct(share)), "", CITE_90])
     if not_paid:
         other = book.create_sheet("未列入本笔")
-        other.column_dimensions["A"].width, other.column_dimensions["B"].width = 36, 80
+        start_sheet(other, 1, [("名称", "原因"), *not_paid])
         append_row(other, [_bold(other, "名称"), _bold(other, "原因")])
         for name, reason in not_paid:
             append_row(other, [name, reason])

@@ -16,6 +16,7 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from tasks.intake.problem import Problem
 from tasks.intake.sheet import Sheet
 from tasks.reports.safe_cells import append_row
+from tasks.reports.sheet_format import finish_sheet
 
 HEADER_FONT = Font(bold=True)
 REASON_FILL = PatternFill("solid", fgColor="FFF2CC")
@@ -42,14 +43,13 @@ def write_error_workbook(path: Path, sheet: Sheet, problems: list[Problem]) -> P
         reason_cell = rejected.cell(row=rejected.max_row, column=len(headers) + 2)
         reason_cell.fill = REASON_FILL
         reason_cell.alignment = Alignment(wrap_text=True)
-    rejected.column_dimensions[rejected.cell(row=1, column=len(headers) + 2).column_letter].width = 80
+    finish_sheet(rejected, 1)
     details = workbook.create_sheet("问题明细")
     append_row(details, ["行号", "列", "填写值", "问题（应为）"])
     for cell in details[1]:
         cell.font = HEADER_FONT
     for problem in problems:
         append_row(details, [problem.row, problem.column, problem.value, problem.expected])
-    for letter, width in (("A", 8), ("B", 30), ("C", 24), ("D", 80)):
-        details.column_dimensions[letter].width = width
+    finish_sheet(details, 1)
     workbook.save(path)
     return path

@@ -12,13 +12,13 @@ from typing import Optional
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from models.metrics import get_metric
 from models.profile import Profile
 from models.rules import Bands, Criterion, walk
 from tasks.intake.fields import BY_KEY, YEARLY_COLUMNS, Column
 from tasks.reports.safe_cells import append_row
+from tasks.reports.sheet_format import finish_sheet
 
 BASIC = ("name", "uscc", "city", "county", "size", "industry_code", "registered_on", "listing", "listed_board",
          "ownership_type", "main_product_name", "main_product_category", "niche_field")
@@ -108,6 +108,7 @@ def write_template(path: Path, profile: Profile, call_year: int) -> Path:
     columns = template_columns(profile, call_year)
     years = template_years(profile, call_year)
     workbook = Workbook()
+    workbook.properties.title = f"{profile.name} {call_year}年申报数据导入模板"
     sheet = workbook.active
     sheet.title = "申报企业"
     append_row(sheet, [column.header(year) for column, year in columns])
@@ -117,12 +118,13 @@ def write_template(path: Path, profile: Profile, call_year: int) -> Path:
         cell.alignment = Alignment(wrap_text=True, vertical="center")
         if column.required or (year == years[-1] and column.key in ("revenue_wan", "main_business_revenue_wan")):
             cell.fill = REQUIRED_FILL
-        sheet.column_dimensions[get_column_letter(index)].width = 18 if column.key != "name" else 32
-    sheet.freeze_panes = "C2"
+    finish_sheet(sheet, 1, columns=2, maximum=32)         # name and USCC stay in view; long headers wrap
+    sheet.column_dimensions["A"].width = max(sheet.column_dimensions["A"].width, 32)   # room for an enterprise name
     notes = workbook.create_sheet("填写说明")
-    for line in _instructions(profile, call_year, columns):
+    instructions = _instructions(profile, call_year, columns)
+    for line in instructions:
         append_row(notes, line)
-    for letter, width in (("A", 36), ("B", 8), ("C", 8), ("D", 70)):
-        notes.column_dimensions[letter].width = width
+    header_row = next(number for number, line in enumerate(instructions, start=1) if line[:1] == ["列名"])
+    finish_sheet(notes, header_row, first_row=header_row, maximum=70)   # the 说明 lines above overflow to the right
     workbook.save(path)
     return path

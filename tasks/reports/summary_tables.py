@@ -34,6 +34,7 @@ from tasks.intake.fields import SIZE_LABELS
 from tasks.people.scope import subtree_codes
 from tasks.reference.calls import get_call, get_profile
 from tasks.reports.safe_cells import append_row
+from tasks.reports.sheet_format import batch_words, chinese_number, finish_sheet
 
 NOT_FORWARDED = (ApplicationStatus.rejected, ApplicationStatus.withdrawn, ApplicationStatus.quota_cut,
                  ApplicationStatus.lapsed, ApplicationStatus.removed)
@@ -97,7 +98,11 @@ def _industry(code: str, facts: dict) -> str:
     return f"{division} {name}".strip()
 
 
-def _save(book: Workbook, path: Path) -> Path:
+def _save(book: Workbook, path: Path, header_row: int = 3) -> Path:
+    """Fit the columns, freeze the title and header rows (the first ``header_row``), write the file."""
+    sheet = book.active
+    book.properties.title = sheet["A1"].value
+    finish_sheet(sheet, header_row, first_row=header_row)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     book.save(path)
@@ -134,8 +139,10 @@ ANNEX5 = ["序号", "企业名称（须与工业和信息化部公布的名称�
 
 def sichuan_annex5(connection: Connection, call_id: str, city: str, path: Path, scope: str = "recommended") -> ExportResult:
     """附件5 XX市（州）第二批重点"小巨人"企业名单汇总表 (seed 004 L1282–1347)."""
+    call = get_call(connection, call_id)
     name = _city(connection, city)
-    book, sheet = _sheet(f"{name}第二批重点“小巨人”企业名单汇总表", f"市（州）中小企业主管部门：{name}（盖章）")
+    book, sheet = _sheet(f"{name}{batch_words(call.year, call.batch)}重点“小巨人”企业名单汇总表",
+                         f"市（州）中小企业主管部门：{name}（盖章）")
     _header(sheet, ANNEX5)
     rows = _applications(connection, call_id, city, scope, ReviewLevel.municipal)
     for number, app in enumerate(rows, start=1):
@@ -152,9 +159,9 @@ ANNEX6 = ["序号", "国家（或省级）中小企业公共服务示范平台�
 
 def sichuan_annex6(connection: Connection, call_id: str, city: str, path: Path) -> ExportResult:
     """附件6 平台名单汇总表 (seed 004 L1349–1382): headers and notes; srdi does not store platforms yet."""
-    get_call(connection, call_id)
+    call = get_call(connection, call_id)
     name = _city(connection, city)
-    book, sheet = _sheet(f"{name}第二批支持“专精特新”中小企业高质量发展公共服务示范平台名单汇总表",
+    book, sheet = _sheet(f"{name}{batch_words(call.year, call.batch)}支持“专精特新”中小企业高质量发展公共服务示范平台名单汇总表",
                          f"市（州）中小企业主管部门：{name}（盖章）")
     _header(sheet, ANNEX6)
     append_row(sheet, [])
@@ -212,7 +219,8 @@ def sichuan_annex7(connection: Connection, call_id: str, city: str, path: Path, 
     reference = call.year - 1
     years = [reference - 2, reference - 1, reference]
     name = _city(connection, city)
-    book, sheet = _sheet(f"{name}第二批重点支持国家级专精特新“小巨人”企业情况汇总表", "单位：%、个、项、万元")
+    book, sheet = _sheet(f"{name}{batch_words(call.year, call.batch)}重点支持国家级专精特新“小巨人”企业情况汇总表",
+                         "单位：%、个、项、万元")
     top, sub = _annex7_headers(years)
     _header(sheet, top)
     _header(sheet, sub)
@@ -232,7 +240,7 @@ def sichuan_annex7(connection: Connection, call_id: str, city: str, path: Path, 
     for note in ("备注：1.本表数据应与附件1、附件2、附件3中数据一致；", "      2.认定批次是指国家级专精特新“小巨人”企业认定批次；",
                  "      3.所属行业按照《国民经济行业分类（GB/T4754-2017）》，填写2位行业代码及行业名称；"):
         append_row(sheet, [note])
-    return ExportResult(_save(book, path), len(rows))
+    return ExportResult(_save(book, path, header_row=4), len(rows))
 
 
 _BOOL_KEYS = {"four_base_catalogue", "ten_key_industries", "shortboard_or_longboard", "fills_gap", "collaborates_with_leader"}
@@ -253,10 +261,12 @@ ANNEX3 = ["序号", "企业名称", "主导产品名称（拟对外发布）", "
 
 
 def recommendation_summary(connection: Connection, call_id: str, province: str, path: Path, scope: str = "recommended") -> ExportResult:
-    """工信厅企业函〔2021〕79号 附件3 推荐第三批专精特新"小巨人"企业汇总表 (seed 003 L1495–1539)."""
-    get_profile(get_call(connection, call_id).programme_id)
+    """工信厅企业函〔2021〕79号 附件3 推荐第N批专精特新"小巨人"企业汇总表 (seed 003 L1495–1539): the batch is the call's."""
+    call = get_call(connection, call_id)
+    get_profile(call.programme_id)
     name = _city(connection, province)
-    book, sheet = _sheet("推荐第三批专精特新“小巨人”企业汇总表", f"省级中小企业主管部门（盖章）：{name}")
+    batch = f"第{chinese_number(call.batch)}批" if call.batch else ""
+    book, sheet = _sheet(f"{call.year}年推荐{batch}专精特新“小巨人”企业汇总表", f"省级中小企业主管部门（盖章）：{name}")
     _header(sheet, ANNEX3)
     rows = _applications(connection, call_id, province, scope, ReviewLevel.provincial)
     held = _active_tiers(connection, [r.enterprise_id for r in rows], "provincial_srdi")
