@@ -1,4 +1,5 @@
-"""The console's bridge to the domain: decisions go to ``tasks.review.decisions``, nothing is decided here.
+"""The console's bridge to the domain: decisions (one, or a bulk of them) go to ``tasks.review.decisions``,
+nothing is decided here.
 
 ``decision_form`` only chooses whether to *show* the form (a reviewer whose bureau sits where the
 application is being reviewed); the domain function checks actor, jurisdiction, level, deadline
@@ -7,6 +8,7 @@ and version again and is the only judge.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Optional
 
@@ -17,7 +19,7 @@ from sqlmodel import Session
 from models.application import Application
 from models.eligibility import EligibilityVerdict
 from models.enums import ApplicationStatus, ReviewLevel, Role
-from models.errors import NotFound
+from models.errors import NotFound, RuleViolation
 from models.jurisdiction import Jurisdiction
 from models.notice import Notice, NoticeEntry, NoticeStatus
 from tasks.people.actors import Actor
@@ -46,6 +48,31 @@ def decide(engine: Engine, scope: Actor, application_id: int, decision: str, rea
     with engine.begin() as connection:
         record_decision(connection, application_id, decision, scope.username, reason=reason or None, score=score,
                         expected_version=version, override=override or None)
+
+
+@dataclass(frozen=True)
+class Pick:
+    """One application ticked in a bulk form, with the version the reviewer saw and its own score (if any)."""
+
+    application_id: int
+    version: int
+    score: Optional[Decimal] = None
+
+
+def decide_bulk(engine: Engine, scope: Actor, picks: list[Pick], decision: str, reason: str) -> list[Any]:
+    """批量审核: one decision (with one reason) on several applications, one transition row each, through the
+    domain's batch function in ONE transaction — all recorded, or none when any one is refused (the
+    refusal names that application). All-or-nothing because the reviewer decided on the list as seen:
+    a stale or refused one means the list changed, so they look again rather than find half of it done."""
+    from tasks.review.decisions import Decision, DecisionItem, decide_many
+
+    if decision not in DECISION_LABELS:
+        raise RuleViolation(f"决定应为{'、'.join(DECISION_LABELS.values())}之一，实际为 {decision!r}")
+    if not picks:
+        raise RuleViolation("请先勾选要办理的申报")
+    items = [DecisionItem(p.application_id, Decision(decision), reason or None, p.score, p.version) for p in picks]
+    with engine.begin() as connection:
+        return decide_many(connection, items, scope.username)
 
 
 def eligibility_verdicts(session: Session, application_id: int) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ from models.errors import NotFound
 from srdi.web import actions, dashboard, funds, notices, queries
 from srdi.web.auth import current_user, db_session
 from srdi.web.bounds import Code, PageNumber, PerPage, RowId
-from srdi.web.pages import parse_filter
+from srdi.web.pages import SortDirection, SortKey, parse_filter
 from tasks.people.actors import Actor
 
 router = APIRouter(prefix="/api/v1", tags=["console"])
@@ -50,6 +50,7 @@ class ApplicationRow(BaseModel):
     eligible: Optional[bool] = None
     submitted_at: Optional[datetime] = None
     updated_at: Optional[datetime] = None
+    deadline_at: Optional[datetime] = Field(None, description="当前层级审核截止（期限登记中尚未办结的一项）")
 
 
 class ApplicationPage(BaseModel):
@@ -142,11 +143,11 @@ def me(scope: Actor = Depends(current_user)) -> Me:
     return Me(**{name: getattr(scope, name) for name in Me.model_fields})
 
 
-@router.get("/applications", response_model=ApplicationPage, summary="申报列表（按批次、层级、状态、辖区筛选，按名称或信用代码搜索）")
-def applications(page: PageNumber = 1, per_page: PerPage = queries.PER_PAGE,
+@router.get("/applications", response_model=ApplicationPage, summary="申报列表：筛选（批次、层级、状态、辖区、名称或信用代码）与排序")
+def applications(page: PageNumber = 1, per_page: PerPage = queries.PER_PAGE, sort: SortKey = None, direction: SortDirection = None,
                  flt: queries.ApplicationFilter = Depends(parse_filter), scope: Actor = Depends(current_user),
                  session: Session = Depends(db_session)) -> ApplicationPage:
-    result = queries.list_applications(session, scope, flt, page, per_page)
+    result = queries.list_applications(session, scope, flt, page, per_page, sort, direction or "asc")
     return ApplicationPage(total=result.total, page=result.page, per_page=result.per_page, pages=result.pages,
                            items=[ApplicationRow(**row) for row in result.rows])
 

@@ -1,5 +1,6 @@
 """The dashboard's figures (工作台): counts by level and status, the round's funnel, counts by
-jurisdiction, the deadline registry's next 10 working days — all aggregated in SQL — and what the
+jurisdiction, the deadline registry's next 10 working days (the user's own desk listed, the subtree below
+counted per child jurisdiction) — all aggregated in SQL — and what the
 running service could not do: blocked steps and failed scheduled jobs.
 """
 
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any, Optional
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlmodel import Session
 
 from models.application import Application
@@ -153,6 +154,50 @@ def upcoming_deadlines(session: Session, scope: Actor, workdays: int = DEADLINE_
     now = clock.now()
     rows = [{**r, "overdue": r["due_at"] < now} for r in session.execute(stmt).mappings()]
     return DeadlineWindow(until, rows)
+
+
+@dataclass(frozen=True)
+class DeskDeadlines:
+    """The dashboard's deadline box: the user's own desk item by item, the subtree below one line per child."""
+
+    until: Optional[datetime]
+    own: list[dict[str, Any]]
+    children: list[dict[str, Any]]
+    error: Optional[str] = None
+
+
+def deadlines_by_desk(session: Session, scope: Actor, workdays: int = DEADLINE_WORKDAYS) -> DeskDeadlines:
+    """Open registry items due by the N-th working day: the user's own jurisdiction's listed (what this
+    bureau must do), those further down counted per direct child (how many, how many overdue, the
+    earliest) — a ministry clerk sees 31 province lines, not every county's window."""
+    try:
+        last_day = statutory_calendar().add_workdays(clock.today(), workdays)
+    except SrdiError as exc:  # a year without an official schedule: say so, never guess
+        return DeskDeadlines(None, [], [], str(exc))
+    until = datetime.combine(last_day, time(23, 59, 59), tzinfo=SHANGHAI)
+    now = clock.now()
+    mine = (
+        select(Deadline.id, Deadline.kind, Deadline.title, Deadline.due_at, Deadline.call_id, Deadline.subject)
+        .where(Deadline.state == DeadlineState.open, Deadline.due_at <= until,
+               Deadline.jurisdiction_code == scope.jurisdiction_code)
+        .order_by(Deadline.due_at, Deadline.id).limit(100)
+    )
+    own = [{**r, "overdue": r["due_at"] < now} for r in session.execute(mine).mappings()]
+    child = func.substr(Jurisdiction.path, len(scope.path) + 2, 6)
+    stmt = (
+        select(child.label("code"), func.count().label("count"), func.min(Deadline.due_at).label("earliest"),
+               func.sum(case((Deadline.due_at < now, 1), else_=0)).label("overdue"))
+        .join(Jurisdiction, Jurisdiction.code == Deadline.jurisdiction_code)
+        .where(Deadline.state == DeadlineState.open, Deadline.due_at <= until, scope.path_clause(Jurisdiction.path),
+               Deadline.jurisdiction_code != scope.jurisdiction_code)
+        .group_by(child)
+    )
+    rows = [dict(r) for r in session.execute(stmt).mappings()]
+    names = dict(session.execute(select(Jurisdiction.code, Jurisdiction.name)
+                                 .where(Jurisdiction.code.in_([r["code"] for r in rows]))).all())
+    children = sorted(({**r, "name": names.get(r["code"], r["code"]), "overdue": int(r["overdue"] or 0)} for r in rows),
+                      key=lambda r: (r["earliest"], r["code"]))
+    return DeskDeadlines(until, own, children)
 
 
 def blocked_steps(session: Session, scope: Actor) -> list[dict[str, Any]]:

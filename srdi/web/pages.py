@@ -1,14 +1,16 @@
-"""HTML pages of the console: dashboard (工作台), application list (申报列表), application page (申报详情)."""
+"""HTML pages of the console: dashboard (工作台, at /dashboard — / is the inbox, srdi/web/inbox.py), application list
+(申报列表), application page (申报详情)."""
 
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
-from typing import Any, Optional
+from typing import Annotated, Any, Optional
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import RedirectResponse
 from sqlmodel import Session
 
+from models.clock import clock
 from models.enums import ApplicationStatus, ReviewLevel
 from models.errors import NotFound, SrdiError
 from srdi.web import actions, dashboard, documents, queries
@@ -56,14 +58,14 @@ def dashboard_data(session: Session, scope: Actor, call_id: Optional[str]) -> di
         "counts": counts,
         "funnel": dashboard.funnel(call, counts) if call else [],
         "by_jurisdiction": by_child,
-        "deadlines": dashboard.upcoming_deadlines(session, scope),
+        "deadlines": dashboard.deadlines_by_desk(session, scope),
         "notices": actions.open_notices(session, scope),
         "blocked": dashboard.blocked_steps(session, scope),
         "failed_jobs": dashboard.failed_jobs(session, scope),
     }
 
 
-@router.get("/")
+@router.get("/dashboard")
 def dashboard_page(request: Request, call: Code = None, scope: Actor = Depends(current_user),
                    session: Session = Depends(db_session)):
     data = dashboard_data(session, scope, call)
@@ -92,12 +94,20 @@ def _level_status_matrix(counts: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+SortKey = Annotated[Optional[str], Query(max_length=16, description="排序列：" + " / ".join(queries.SORT_COLUMNS))]
+SortDirection = Annotated[Optional[str], Query(alias="dir", max_length=4, description="asc / desc")]
+SORT_LABELS = {"ref": "申报编号", "name": "企业名称", "uscc": "统一社会信用代码", "jurisdiction": "所在区县", "call": "批次",
+               "level": "当前层级", "status": "状态", "score": "评分", "deadline": "审核截止"}
+
+
 @router.get("/applications")
 def application_list(request: Request, page: PageNumber = 1, per_page: PerPage = queries.PER_PAGE,
+                     sort: SortKey = None, direction: SortDirection = None,
                      flt: queries.ApplicationFilter = Depends(parse_filter),
                      scope: Actor = Depends(current_user), session: Session = Depends(db_session)):
-    result = queries.list_applications(session, scope, flt, page, per_page)
+    result = queries.list_applications(session, scope, flt, page, per_page, sort, direction or "asc")
     return render(request, "applications.html", scope, page=result, flt=flt, export_query=flt.query_string(),
+                  sort_labels=SORT_LABELS, now=clock.now(),
                   calls=queries.visible_calls(session, scope),
                   jurisdictions=queries.child_jurisdictions(session, scope))
 

@@ -1,7 +1,9 @@
 """Reads of applications for the console and the API: lists, one application, its timeline.
 
 Every function takes the signed-in ``Actor`` and adds the subtree condition to its SQL; nothing is filtered
-in Python after the fact. Lists are one joined query plus one count, paginated in SQL.
+in Python after the fact. Lists are one joined query plus one count, paginated and sorted in SQL (any
+whitelisted column, ties broken by id so a page never repeats or skips a row); each row carries the open
+level deadline (层级审核截止) of the desk where it sits, from the deadline registry.
 """
 
 from __future__ import annotations
@@ -10,12 +12,13 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator, Optional
 from urllib.parse import urlencode
 
-from sqlalchemy import false, func, or_, select
+from sqlalchemy import String, case, cast, false, func, literal, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from models.application import Application
 from models.audit_chain import row_marks
+from models.deadline import Deadline, DeadlineState
 from models.enterprise import Enterprise, EnterpriseFinancialYear
 from models.enums import ApplicationStatus, ReviewLevel
 from models.errors import NotFound
@@ -53,9 +56,15 @@ class Page:
     page: int
     per_page: int
     pages: int = field(init=False)
+    sort: Optional[str] = None
+    direction: str = "asc"
 
     def __post_init__(self) -> None:
         self.pages = max(1, -(-self.total // self.per_page))
+
+    def numbers(self, around: int = 3) -> list[int]:
+        """The page numbers shown in the pager: the current one and ``around`` either side."""
+        return list(range(max(1, self.page - around), min(self.pages, self.page + around) + 1))
 
 
 LIST_COLUMNS = (
@@ -76,6 +85,48 @@ LIST_COLUMNS = (
     Application.submitted_at,
     Application.updated_at,
 )
+
+
+def _ordinal(column, members) -> Any:
+    """An enum column sorted in the domain's order (区县 before 市 …), not alphabetically."""
+    return case({m.value: i for i, m in enumerate(members)}, value=cast(column, String), else_=len(members))
+
+
+SORT_COLUMNS = {
+    "ref": Application.ref,
+    "name": Enterprise.name,
+    "uscc": Enterprise.uscc,
+    "jurisdiction": Application.jurisdiction_code,
+    "call": Application.call_id,
+    "level": _ordinal(Application.level, list(ReviewLevel)),
+    "status": _ordinal(Application.status, list(ApplicationStatus)),
+    "score": Application.score,
+    "deadline": Deadline.due_at,
+    "submitted": Application.submitted_at,
+    "updated": Application.updated_at,
+}
+"""申报列表可排序的列 (``?sort=name&dir=desc``); anything else falls back to id order."""
+
+
+def level_deadline_key() -> Any:
+    """The deadline registry key of the level window an application sits in (models.review.window_deadline_key)."""
+    return (literal("level:") + Application.call_id + ":" + cast(Application.level, String) + ":"
+            + Application.review_jurisdiction_code)
+
+
+def with_level_deadline(stmt: Any) -> Any:
+    """Add ``deadline_at``: the open 层级审核截止 of the desk where each application sits (None when none is open)."""
+    return (stmt.outerjoin(Deadline, (Deadline.key == level_deadline_key()) & (Deadline.state == DeadlineState.open))
+            .add_columns(Deadline.due_at.label("deadline_at")))
+
+
+def order_of(sort: Optional[str], direction: str = "asc") -> tuple[Any, ...]:
+    """ORDER BY for a whitelisted column (empty values last either way), then id as the tie-break."""
+    column = SORT_COLUMNS.get(sort or "")
+    if column is None:
+        return (Application.id,)
+    ordered = column.desc() if direction == "desc" else column.asc()
+    return (ordered.nulls_last(), Application.id.desc() if direction == "desc" else Application.id)
 
 
 def visible_jurisdiction(session: Session, scope: Actor, code: str):
@@ -120,12 +171,32 @@ def _filtered(session: Session, scope: Actor, flt: ApplicationFilter, columns) -
 
 
 def list_applications(session: Session, scope: Actor, flt: ApplicationFilter, page: int = 1,
-                      per_page: int = PER_PAGE) -> Page:
+                      per_page: int = PER_PAGE, sort: Optional[str] = None, direction: str = "asc") -> Page:
+    """One page of the list, sorted by ``sort`` (a key of SORT_COLUMNS) in ``direction`` (asc / desc)."""
     base = _filtered(session, scope, flt, LIST_COLUMNS)
     total = session.execute(select(func.count()).select_from(base.order_by(None).subquery())).scalar_one()
     page = max(1, page)
-    rows = session.execute(base.order_by(Application.id).limit(per_page).offset((page - 1) * per_page)).mappings()
-    return Page([dict(r) for r in rows], total, page, per_page)
+    sort = sort if sort in SORT_COLUMNS else None
+    direction = "desc" if direction == "desc" else "asc"
+    stmt = with_level_deadline(base).order_by(*order_of(sort, direction)).limit(per_page).offset((page - 1) * per_page)
+    rows = session.execute(stmt).mappings()
+    return Page([dict(r) for r in rows], total, page, per_page, sort, direction)
+
+
+def desk_clause(scope: Actor) -> Any:
+    """待本级审核: pending at this user's own desk — the rule of srdi.web.actions.decision_form, in SQL."""
+    return (Application.status == ApplicationStatus.pending) & or_(
+        Application.review_jurisdiction_code == scope.jurisdiction_code,
+        Application.review_jurisdiction_code.is_(None) & (Application.level == scope.review_level))
+
+
+def at_desk(session: Session, scope: Actor, flt: ApplicationFilter, sort: Optional[str] = "deadline",
+            direction: str = "asc", limit: int = 200) -> tuple[list[dict[str, Any]], int]:
+    """(the first ``limit`` applications waiting at the user's desk with their version and level deadline, how many wait)."""
+    base = _filtered(session, scope, flt, LIST_COLUMNS + (Application.version,)).where(desk_clause(scope))
+    total = session.execute(select(func.count()).select_from(base.order_by(None).subquery())).scalar_one()
+    stmt = with_level_deadline(base).order_by(*order_of(sort, "desc" if direction == "desc" else "asc")).limit(limit)
+    return [dict(r) for r in session.execute(stmt).mappings()], total
 
 
 def iter_applications(session: Session, scope: Actor, flt: ApplicationFilter) -> Iterator[dict[str, Any]]:
@@ -153,6 +224,12 @@ def get_application(session: Session, scope: Actor, application_id: int) -> dict
     if row is None:
         raise NotFound(f"申报 {application_id} 不存在或不在您的辖区范围内")
     return dict(row)
+
+
+def ids_in_scope(session: Session, scope: Actor, ids: list[int]) -> set[int]:
+    """Which of these application ids lie inside the user's subtree (one query)."""
+    stmt = _filtered(session, scope, ApplicationFilter(), (Application.id,)).where(Application.id.in_(ids))
+    return set(session.execute(stmt).scalars())
 
 
 def financial_years(session: Session, enterprise_id: int) -> list[EnterpriseFinancialYear]:

@@ -129,7 +129,7 @@ def test_dashboard_screenshot_for_the_province(page, round_on_notice, engine):
         ref = c.execute(select(Application.ref).where(Application.id == round_on_notice["a2"])).scalar_one()
         record_objection(c, ref, objector="某同行企业", contact="0311-00000000", grounds="质疑专利归属", username="hebei")
     sign_in(page, "hebei")
-    page.goto("/")
+    page.goto("/dashboard")
     funnel = page.text_content("svg.funnel")
     assert all(stage in funnel for stage in ("申报受理", "进入市（州）评审", "进入省评审", "公示", "认定"))
     bars = page.text_content("svg.bars")

@@ -18,12 +18,12 @@ def watch_violations(tab) -> list[str]:
 def test_no_page_trips_the_policy_and_the_call_selector_still_submits(page, world):
     violations = watch_violations(page)
     sign_in(page, "hebei")
-    for path in ("/", "/applications", f"/applications/{world.first_in('130102')}", "/notices", "/funds"):
+    for path in ("/", "/dashboard", "/applications", f"/applications/{world.first_in('130102')}", "/notices", "/funds"):
         page.goto(path)
         page.wait_for_load_state("load")
-    page.goto("/")
+    page.goto("/dashboard")
     page.dispatch_event("select[name=call]", "change")                # onchange="this.form.submit()"
-    page.wait_for_url(f"**/?call={world.call_id}")
+    page.wait_for_url(f"**/dashboard?call={world.call_id}")
     page.goto("/api/docs")
     page.wait_for_selector(".swagger-ui .info .title")
     assert "srdi 管理控制台 API" in page.inner_text(".swagger-ui .info .title")

@@ -99,7 +99,7 @@ def test_dashboard_counts_and_deadlines_are_scoped(client, world):
     assert data["funnel"][0] == {"stage": "申报受理", "count": 5}
     # the county windows close on 2026-03-16, the 10th working day after 2026-03-02; 竞秀区's is not shown
     assert {(d["jurisdiction_code"], d["due_at"][:10]) for d in data["deadlines"]} == {("130102", "2026-03-16"), ("130104", "2026-03-16")}
-    page = client.get("/")
+    page = client.get("/dashboard")
     assert page.status_code == 200 and "<svg" in page.text and "评审漏斗" in page.text
 
 
