@@ -19,6 +19,7 @@ from sqlmodel import Session
 from models.application import Application
 from models.clock import clock, local
 from models.enterprise import Enterprise
+from models.enums import ReviewLevel
 from models.errors import Conflict, NotFound, RuleViolation, SrdiError
 from models.jurisdiction import Jurisdiction
 from models.notice import Notice, NoticeStatus
@@ -29,6 +30,7 @@ from tasks.people.actors import BUREAU_ROLES, Actor, bureau_actor
 from tasks.pipeline.blocks import clear_block
 from tasks.reference.calls import call_context
 
+LEVELS = list(ReviewLevel)
 CLOSE_STEP = "close-notices"        # tasks/pipeline/due.py: the scheduler's step of the same name
 
 
@@ -50,12 +52,15 @@ def _places(connection: Connection, codes) -> dict[str, Any]:
 
 def pending_lists(session: Session, scope: Actor) -> list[dict[str, Any]]:
     """Recommended lists ready for 公示 that this bureau user's subtree publishes, one per (call, publisher)."""
-    if scope.role not in BUREAU_ROLES:
+    if scope.role not in BUREAU_ROLES or scope.jurisdiction_level is None:
         return []
     connection = session.connection()
     calls = connection.execute(select(Call.id).where(Call.status == "open").order_by(Call.opens_at.desc(), Call.id)).scalars()
     found = []
     for call_id in calls:
+        rule = call_context(connection, call_id).profile.notice
+        if rule is None or LEVELS.index(scope.review_level) < LEVELS.index(rule.publisher):
+            continue        # a bureau below the publishing level publishes nothing: no need to gather the list
         context, groups, _ = _waiting_groups(connection, call_id)
         places = _places(connection, groups) if groups else {}
         for code, rows in sorted(groups.items()):

@@ -168,3 +168,16 @@ def test_a_city_cannot_open_the_provinces_rereview(client, world, engine):
     assert "无权开启复核" in answer.text
     with engine.connect() as c:
         assert c.execute(select(ReReviewCase.id)).first() is None
+
+
+def test_a_late_name_change_is_recorded_and_the_title_deemed_waived(client, recognised, engine, clock):
+    rid = title_of(engine, A1)
+    login(client, "changan")
+    page = client.get(f"/recognitions/{rid}/rename").text
+    changed_on = (clock.now() - timedelta(days=45)).date().isoformat()        # 河北: file within one month
+    answer = client.post(f"/recognitions/{rid}/rename", follow_redirects=True, data={
+        "csrf_token": csrf_of(page), "new_name": "石家庄长安精密智造有限公司", "changed_on": changed_on})
+    assert "逾期 1 项" in answer.text and "撤销称号 1 项" in answer.text and "逾期备案" in answer.text
+    assert 'id="rename-form"' not in answer.text                               # the title is gone
+    revoked = client.get("/recognitions?status=revoked").text
+    assert certificate_rows(revoked) and "视为自动放弃资格" in revoked
