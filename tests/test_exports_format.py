@@ -6,6 +6,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
 from openpyxl import load_workbook
 
 from models.clock import SHANGHAI
@@ -20,7 +21,7 @@ from tasks.intake.template import write_template
 from tasks.intake.workbook_import import import_applications
 from tasks.reference.programmes import get_profile
 from tasks.reports.sheet_format import batch_words, chinese_number, column_widths, text_width
-from tasks.reports.summary_tables import recommendation_summary, sichuan_annex5
+from tasks.reports.summary_tables import recommendation_summary, sichuan_annex5, sichuan_annex7
 from tests.intake.conftest import open_test_call
 
 
@@ -104,3 +105,18 @@ def test_the_allocation_workbook_is_fitted_frozen_and_titled_by_its_plan(tmp_pat
     assert sheet.freeze_panes == "A4" and [c.value for c in sheet[3]] == HEADER
     assert width(sheet, "J") == text_width("本笔分配金额（万元）") + 2
     assert book["未列入本笔"].freeze_panes == "A2" and width(book["未列入本笔"], "B") == text_width("上年度绩效考核不合格，停止拨付") + 2
+
+
+def test_a_form_of_another_programme_is_refused_naming_the_form_and_the_call_programme(tmp_path, engine, clock, capsys):
+    from models.errors import RuleViolation
+    from srdi.cli.main import main
+
+    hebei = open_test_call(engine, "hebei-provincial-srdi")
+    for make, form in ((lambda c: sichuan_annex7(c, hebei, "130100", tmp_path / "a7.xlsx"), "四川 附件7 企业情况汇总表"),
+                       (lambda c: recommendation_summary(c, hebei, "130000", tmp_path / "a3.xlsx"), "79号 附件3 推荐汇总表")):
+        with engine.connect() as c, pytest.raises(RuleViolation) as refused:
+            make(c)
+        assert form in str(refused.value) and "河北省\"专精特新\"中小企业认定" in str(refused.value)
+    assert not (tmp_path / "a7.xlsx").exists()
+    code = main(["export", "annex7", "--call", hebei, "--city", "130100", "--out", str(tmp_path / "x.xlsx")])
+    assert code == 1 and "错误：四川 附件7 企业情况汇总表不适用于批次" in capsys.readouterr().err

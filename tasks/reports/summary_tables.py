@@ -25,7 +25,7 @@ from sqlalchemy.engine import Connection
 from models.application import Application
 from models.enterprise import Enterprise, EnterpriseFinancialYear
 from models.enums import ApplicationStatus, ReviewLevel
-from models.errors import NotFound
+from models.errors import NotFound, RuleViolation
 from models.jurisdiction import Jurisdiction
 from models.notice import Notice, NoticeEntry, NoticeEntryStatus
 from models.recognition import Recognition
@@ -39,6 +39,36 @@ from tasks.reports.sheet_format import batch_words, chinese_number, finish_sheet
 NOT_FORWARDED = (ApplicationStatus.rejected, ApplicationStatus.withdrawn, ApplicationStatus.quota_cut,
                  ApplicationStatus.lapsed, ApplicationStatus.removed)
 BOLD = Font(bold=True)
+
+
+@dataclass(frozen=True)
+class Form:
+    """An official table (附件N) and the document it is an annex of: its 文号, or its seed file when it has none."""
+
+    name: str
+    document: str
+
+
+SICHUAN_CALL = "004_003bf4f7a3377d33.txt"    # the Sichuan batch-2 call (无文号)
+ANNEX5_FORM = Form("四川 附件5 重点“小巨人”企业名单汇总表", SICHUAN_CALL)
+ANNEX6_FORM = Form("四川 附件6 公共服务示范平台名单汇总表", SICHUAN_CALL)
+ANNEX7_FORM = Form("四川 附件7 企业情况汇总表", SICHUAN_CALL)
+ANNEX3_FORM = Form("工信厅企业函〔2021〕79号 附件3 推荐汇总表", "工信厅企业函〔2021〕79号")
+
+
+def form_call(connection: Connection, call_id: str, form: Form):
+    """The call, if ``form`` belongs to its programme (the programme encodes the form's document); else refused."""
+    call = get_call(connection, call_id)
+    profile = get_profile(call.programme_id)
+    if not any(form.document in (document.number, document.seed) for document in profile.documents):
+        raise RuleViolation(f"{form.name}不适用于批次 {call.id}：该表格属于{_owner(form)}，"
+                            f"而该批次的项目是“{profile.name}”（{profile.id}）")
+    return call
+
+
+def _owner(form: Form) -> str:
+    """Which document a form belongs to, as a clerk knows it."""
+    return "四川省第二批重点“小巨人”申报通知" if form.document == SICHUAN_CALL else form.document
 
 
 @dataclass
@@ -139,7 +169,7 @@ ANNEX5 = ["序号", "企业名称（须与工业和信息化部公布的名称�
 
 def sichuan_annex5(connection: Connection, call_id: str, city: str, path: Path, scope: str = "recommended") -> ExportResult:
     """附件5 XX市（州）第二批重点"小巨人"企业名单汇总表 (seed 004 L1282–1347)."""
-    call = get_call(connection, call_id)
+    call = form_call(connection, call_id, ANNEX5_FORM)
     name = _city(connection, city)
     book, sheet = _sheet(f"{name}{batch_words(call.year, call.batch)}重点“小巨人”企业名单汇总表",
                          f"市（州）中小企业主管部门：{name}（盖章）")
@@ -159,7 +189,7 @@ ANNEX6 = ["序号", "国家（或省级）中小企业公共服务示范平台�
 
 def sichuan_annex6(connection: Connection, call_id: str, city: str, path: Path) -> ExportResult:
     """附件6 平台名单汇总表 (seed 004 L1349–1382): headers and notes; srdi does not store platforms yet."""
-    call = get_call(connection, call_id)
+    call = form_call(connection, call_id, ANNEX6_FORM)
     name = _city(connection, city)
     book, sheet = _sheet(f"{name}{batch_words(call.year, call.batch)}支持“专精特新”中小企业高质量发展公共服务示范平台名单汇总表",
                          f"市（州）中小企业主管部门：{name}（盖章）")
@@ -215,7 +245,7 @@ def sichuan_annex7(connection: Connection, call_id: str, city: str, path: Path, 
     question 11); the years are the call's 上年 and the two before it (2018–2020 for the 2021 call).
     Growth and shares are computed here; the import ignores them.
     """
-    call = get_call(connection, call_id)
+    call = form_call(connection, call_id, ANNEX7_FORM)
     reference = call.year - 1
     years = [reference - 2, reference - 1, reference]
     name = _city(connection, city)
@@ -262,8 +292,7 @@ ANNEX3 = ["序号", "企业名称", "主导产品名称（拟对外发布）", "
 
 def recommendation_summary(connection: Connection, call_id: str, province: str, path: Path, scope: str = "recommended") -> ExportResult:
     """工信厅企业函〔2021〕79号 附件3 推荐第N批专精特新"小巨人"企业汇总表 (seed 003 L1495–1539): the batch is the call's."""
-    call = get_call(connection, call_id)
-    get_profile(call.programme_id)
+    call = form_call(connection, call_id, ANNEX3_FORM)
     name = _city(connection, province)
     batch = f"第{chinese_number(call.batch)}批" if call.batch else ""
     book, sheet = _sheet(f"{call.year}年推荐{batch}专精特新“小巨人”企业汇总表", f"省级中小企业主管部门（盖章）：{name}")

@@ -53,7 +53,7 @@ def test_an_enterprise_named_like_a_formula_is_text_in_applications_xlsx(client,
     assert any(c.data_type == "n" for s in book.worksheets for r in s.iter_rows() for c in r)   # counts stay numbers
 
 
-def test_the_cli_export_and_the_error_workbook_write_it_as_text(tmp_path, engine, hebei_call):
+def test_the_cli_export_and_the_error_workbook_write_it_as_text(tmp_path, engine, hebei_call, national_call):
     sample = write_sample_workbook(tmp_path / "s.xlsx", "hebei-provincial-srdi", CALL_YEAR, n=3, seed=71)
     book = load_workbook(sample.path)
     sheet = book.active
@@ -67,8 +67,9 @@ def test_the_cli_export_and_the_error_workbook_write_it_as_text(tmp_path, engine
     rejected = load_workbook(errors)
     for text in ("-坏行", "=巨型"):
         assert [(c.data_type, c.value) for c in _cells(rejected, text)] and all(c.data_type == "s" for c in _cells(rejected, text))
-    out = tmp_path / "annex3.xlsx"
-    result = CliRunner().invoke(app, ["export", "recommendation", "--call", hebei_call, "--province", "130000", "--scope", "all",
+    out = tmp_path / "annex3.xlsx"      # 附件3 is a form of the national programme: the same enterprises applying there
+    assert import_applications(sample.path, national_call, skip_invalid=True).created >= 1
+    result = CliRunner().invoke(app, ["export", "recommendation", "--call", national_call, "--province", "130000", "--scope", "all",
                                       "--out", str(out)])
     assert result.exit_code == 0, result.output
     exported = load_workbook(out)
