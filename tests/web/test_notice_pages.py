@@ -220,6 +220,25 @@ def test_an_objection_keeps_its_evidence_and_a_rejected_one_restores_the_entry(c
         "csrf_token": csrf_of(answer.text), "outcome": "rejected", "finding": "经核实专利权属清晰"})
     assert "异议不成立" in answer.text and "经核实专利权属清晰" in answer.text
     assert status_of(engine, ids["a1"]) == ApplicationStatus.on_notice
+    assert entry_status(answer.text, A1) == "公示中"           # restored to the list
+
+
+def entry_status(html: str, name: str) -> str:
+    return re.search(f"<tr><td>\\d+</td><td><a[^>]*>{name}</a>.*?<td>([^<]*)</td></tr>", html, re.S).group(1)
+
+
+def test_an_upheld_objection_shows_the_entry_removed(client, round_on_notice):
+    ids = round_on_notice
+    login(client, "hebei")
+    page = client.get(f"/notices/{ids['notice']}").text
+    ref = re.search(f'<option value="([^"]+)">{J1}', page).group(1)
+    answer = client.post(f"/notices/{ids['notice']}/objections", follow_redirects=True, data={
+        "csrf_token": csrf_of(page), "application_ref": ref, "objector": "匿名", "contact": "来信", "grounds": "环保处罚未披露"})
+    assert entry_status(answer.text, J1) == "异议调查中"
+    objection_id = re.search(r'action="/objections/(\d+)/outcome"', answer.text).group(1)
+    answer = client.post(f"/objections/{objection_id}/outcome", follow_redirects=True, data={
+        "csrf_token": csrf_of(answer.text), "outcome": "upheld", "finding": "处罚属实"})
+    assert entry_status(answer.text, J1) == "已移出" and "已移出" in answer.text
 
 
 def test_before_the_window_ends_there_is_no_close_action_and_a_forced_post_changes_nothing(client, round_on_notice, engine):
