@@ -28,7 +28,7 @@ from models.application import Application
 from models.calendar import statutory_calendar
 from models.clock import SHANGHAI, clock, local
 from models.enterprise import Enterprise
-from models.enums import JurisdictionLevel, Role
+from models.enums import JurisdictionLevel, ReviewLevel, Role
 from models.errors import SrdiError
 from models.funding import FundTranche, TrancheStatus
 from models.funding_plan import ImplementationPlan, PlanStatus
@@ -141,9 +141,9 @@ def windows(session: Session, scope: Actor, now: datetime, call_id: Optional[str
             why = why_not_closable(context, item, below(item), now)
             if why is not None and now < window.late_from:
                 continue           # neither due nor closable: nothing to do yet
-            label = context.step(window.level).label
             pending = f"，尚有 {item.undecided} 件未办结，结束时按规程处理" if item.undecided else ""
-            items.append({"kind": "window", "id": window.id, "title": f"{names[cid]}：{scope.jurisdiction_name}{label}",
+            what = f"{ReviewLevel(window.level).label}级审核（{scope.jurisdiction_name}）"
+            items.append({"kind": "window", "id": window.id, "title": f"{names[cid]}：{what}",
                           "detail": why or f"可以结束{pending}",
                           "call_id": cid, "link": f"/stages?call={cid}", "action": "结束本级审核" if why is None else "暂不能结束",
                           "due": due(window.due_at, now)})

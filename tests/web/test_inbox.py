@@ -11,7 +11,7 @@ from models import Application
 from models.enums import ApplicationStatus, Role
 from models.jurisdiction import User
 from models.transition import Transition
-from tests.web.conftest import csrf_of, login
+from tests.web.conftest import ENTERPRISES, csrf_of, login
 
 
 def refs_on(html: str) -> set[str]:
@@ -32,7 +32,7 @@ def test_a_county_sees_its_pending_applications_with_their_deadline(client, worl
     login(client, "changan")
     page = client.get("/").text
     assert "待我办理" in page and "待审核申报" in page
-    mine = {ref_of(engine, world.apps[n]) for n in ("石家庄长安精密机械有限公司", "石家庄长安新材料科技有限公司", "长安智能传感股份有限公司")}
+    mine = {ref_of(engine, world.apps[n]) for code, n in ENTERPRISES if code == "130102"}
     assert refs_on(page) == mine                   # 桥西区's and 竞秀区's are not here
     assert "2026-03-16 23:59" in page              # the county window's deadline, 10 working days away
     assert re.search(r'class="num workdays">10<', page)
@@ -50,7 +50,8 @@ def test_the_city_and_province_desks_after_the_counties_decide(client, world, en
     from tasks.review.level_close import close_due_levels
 
     with engine.begin() as c:
-        for name, user in (("石家庄长安精密机械有限公司", "changan"), ("桥西工业软件有限公司", "qiaoxi"), ("竞秀电力装备有限公司", "jingxiu")):
+        for name, user in (("石家庄长安精密机械有限公司", "changan"), ("桥西工业软件有限公司", "qiaoxi"),
+                           ("竞秀电力装备有限公司", "jingxiu")):
             decide(c, world.apps[name], "recommend", user)
         for name, user in (("石家庄长安新材料科技有限公司", "changan"), ("长安智能传感股份有限公司", "changan"),
                            ("桥西生物医药科技有限公司", "qiaoxi"), ("保定竞秀光电有限公司", "jingxiu")):
