@@ -235,3 +235,20 @@ def test_an_annual_review_is_entered_and_shown_per_recipient(client, engine, bei
     as_user(client, "miit")
     changed = post(client, f"/funds/plans/{beijing_plan}/grades", perf, {"uscc": usccs[0], "year": "1", "value": "优秀", "reason": "复核"})
     assert f"{usccs[0]} 第1年度考核等次改定为“优秀”" in changed.text and "部改定：复核" in changed.text
+
+
+def test_a_deduction_is_recorded_against_a_payment_and_cannot_exceed_it(client, engine, beijing_plan):
+    from models.funding import PaymentAdjustment
+
+    as_user(client, "bj-funds")
+    url = f"/funds/plans/{beijing_plan}/tranches/1"
+    page = client.get(url).text
+    fingerprint = re.search(r'name="fingerprint" value="([0-9a-f]{64})"', page).group(1)
+    client.post(f"{url}/run", data={"fingerprint": fingerprint, "csrf_token": csrf_of(page)})
+    with engine.connect() as c:
+        payment_id, paid = c.execute(select(Payment.id, Payment.amount_wan).order_by(Payment.id)).first()
+    form = {"payment": str(payment_id), "kind": "deduction", "reason": "platform_working_expenses"}
+    assert "已登记扣减 10 万元" in post(client, f"{url}/adjustments", url, {**form, "amount": "10"}).text
+    too_much = post(client, f"{url}/adjustments", url, {**form, "amount": str(Decimal(str(paid)))})
+    assert "超过该笔拨付尚余的" in too_much.text
+    assert count(engine, PaymentAdjustment.__table__) == 1
