@@ -23,13 +23,13 @@ from typing import Callable, Optional
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.engine import Engine
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
-from models.errors import NotFound
+from models.errors import Conflict, Forbidden, NotFound, SrdiError
 from models.settings import console_security, setting, settings
 from srdi.web import (
     api,
@@ -46,7 +46,7 @@ from srdi.web import (
     stages,
     users_admin,
 )
-from srdi.web.bounds import refusal
+from srdi.web.bounds import http_message, refusal, web_message
 from srdi.web.headers import SecurityHeaders, content_security_policy, policy_for_inline_scripts, template_handlers
 from srdi.web.render import make_templates
 from srdi.web.sessions import console_clock
@@ -130,6 +130,8 @@ def _wants_json(request: Request) -> bool:
 
 
 def _install_error_pages(app: FastAPI) -> None:
+    """Every error in Chinese: an error page for the console, JSON with a Chinese ``detail`` under /api/
+    (an unexpected exception is answered by srdi.web.headers.SecurityHeaders)."""
     def page(request: Request, status: int, title: str, text: str):
         if _wants_json(request):
             return JSONResponse({"detail": text}, status_code=status)
@@ -155,8 +157,17 @@ def _install_error_pages(app: FastAPI) -> None:
     async def not_found(request: Request, exc: NotFound):
         return page(request, 404, "未找到", "未找到该记录，或它不在您的辖区范围内。")
 
+    @app.exception_handler(SrdiError)
+    async def refused(request: Request, exc: SrdiError):
+        """A refusal a route did not turn into a flash: its own words, without command-line options."""
+        status = 403 if isinstance(exc, Forbidden) else 409 if isinstance(exc, Conflict) else 400
+        return page(request, status, "无法办理", web_message(str(exc)))
+
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException):
-        if exc.status_code == 404:
-            return page(request, 404, "未找到", "页面不存在。")
-        return page(request, exc.status_code, "请求错误", str(exc.detail))
+        if exc.status_code == 404 and request.url.path == "/favicon.ico":   # browsers ask for it whatever the page says
+            return RedirectResponse("/static/favicon.svg", status_code=301)
+        title, text = http_message(exc.status_code, exc.detail)
+        answer = page(request, exc.status_code, title, text)
+        answer.headers.update(exc.headers or {})                    # e.g. Allow on 405, Retry-After on 429
+        return answer

@@ -8,6 +8,7 @@ for the 400 answer.
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any, Optional
 
 from fastapi import Path, Query
@@ -60,3 +61,48 @@ def refusal(errors: list[dict[str, Any]]) -> str:
             text += f"（实际为 {sent[:40]}{'…' if len(sent) > 40 else ''}）"
         parts.append(text)
     return "请求参数有误：" + "；".join(parts or ["无法解析"]) + "。"
+
+
+# ---- every error in Chinese -------------------------------------------------------------------------
+
+HTTP_MESSAGES = {
+    400: ("请求有误", "请求无法处理，请检查后重试。"),
+    401: ("未登录", "未登录或会话已过期，请重新登录。"),
+    403: ("无权访问", "您无权进行此操作。"),
+    404: ("未找到", "页面不存在。"),
+    405: ("请求方式不支持", "该地址不支持此请求方式，请从页面上的链接或按钮进入。"),
+    409: ("记录已变化", "记录已被他人修改，请刷新后重试。"),
+    413: ("内容过大", "提交的内容超过大小限制。"),
+    415: ("类型不支持", "不支持提交的内容类型。"),
+    422: ("请求参数有误", "提交的内容无法处理，请检查后重试。"),
+    429: ("请求过于频繁", "请求过于频繁，请稍后再试。"),
+    500: ("服务器内部错误", "服务器处理请求时出错，已记录。请稍后重试，或联系管理员。"),
+    503: ("服务暂不可用", "服务暂不可用，请稍后再试。"),
+}
+
+# a command-line option named in a domain message, as a clerk on the web knows the field
+FLAG_LABELS = {"--enterprise": "企业", "--batch": "批次", "--reason": "理由", "--override": "推荐理由",
+               "--score": "评分", "--call": "申报批次", "--as": "办理人", "--finding": "调查结论", "--amount": "金额",
+               "--decision": "审核意见", "--version": "版本"}
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_COMMAND_HINT = re.compile(r"[（(][^（）()]*\bsrdi [^（）()]*[）)]")     # （请先运行 srdi eligibility run --call X）
+_FLAG_ONLY = re.compile(r"[（(]\s*--[a-z][a-z-]*\s*[）)]")               # 须写明原因（--reason）
+_USE_FLAG = re.compile(r"(?:请|须)?用\s*(--[a-z][a-z-]*)\s*指定(?=([^，。；、）\s]?))")   # 请用 --batch 指定
+_FLAG = re.compile(r"(?<![\w-])--[a-z][a-z-]*")
+
+
+def http_message(status: int, detail: Any = None) -> tuple[str, str]:
+    """(title, text) of an HTTP error page: our own Chinese detail, else the status in Chinese."""
+    title, text = HTTP_MESSAGES.get(status, ("请求错误" if status < 500 else "服务器错误", "请求无法处理，请稍后重试。"))
+    if isinstance(detail, str) and _CJK.search(detail):
+        text = web_message(detail)
+    return title, text
+
+
+def web_message(text: str) -> str:
+    """A domain message as the web shows it: command-line options and commands replaced by the field they set."""
+    text = _COMMAND_HINT.sub("", text)
+    text = _FLAG_ONLY.sub("", text)
+    # 请用 --batch 指定 → 须指定批次; 须用 --enterprise 指定企业的… → 须指定企业的… (what follows names it)
+    text = _USE_FLAG.sub(lambda m: "须指定" + ("" if m.group(2) else FLAG_LABELS.get(m.group(1), "相应项")), text)
+    return _FLAG.sub(lambda m: f"“{FLAG_LABELS.get(m.group(0), '相应项')}”", text)
