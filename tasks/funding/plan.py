@@ -71,7 +71,7 @@ def find_plan(connection: Connection, province_code: str, batch: Optional[int] =
         raise NotFound(f"{province_code} 没有{'第' + str(batch) + '批' if batch else ''}实施方案")
     if len(rows) > 1:
         batches = "、".join(str(r.batch) for r in rows)
-        raise RuleViolation(f"{province_code} 有多个批次的实施方案（第 {batches} 批），请用 --batch 指定")
+        raise RuleViolation(f"{province_code} 有多个批次的实施方案（第 {batches} 批），请指定批次")
     return ImplementationPlan.model_validate(rows[0]._mapping)
 
 

@@ -62,7 +62,7 @@ def add_user(connection: Connection, username: str, role: str, jurisdiction_code
     enterprise_id = None
     if role == Role.applicant:
         if not enterprise_uscc:
-            raise RuleViolation("申报企业用户须用 --enterprise 指定企业的统一社会信用代码")
+            raise RuleViolation("申报企业用户须指定所属企业的统一社会信用代码")
         try:
             uscc = normalise_uscc(enterprise_uscc)
         except InvalidUSCC as exc:

@@ -18,7 +18,7 @@ def test_a_reviewer_is_added_once_and_an_applicant_must_name_a_registered_enterp
     with engine.begin() as c:
         with pytest.raises(RuleViolation, match="用户 zhang.san 已存在，且信息不同"):
             add_user(c, "zhang.san", "reviewer", "130104", "张三")
-        with pytest.raises(RuleViolation, match="须用 --enterprise"):
+        with pytest.raises(RuleViolation, match="须指定所属企业的统一社会信用代码"):
             add_user(c, "qiye", "applicant", "130102", "企业经办人")
         with pytest.raises(NotFound, match="行政区划代码 999999 不存在"):
             add_user(c, "li.si", "reviewer", "999999", "李四")
