@@ -37,7 +37,7 @@ def stages_page(request: Request, call: Code = None, scope: Actor = Depends(curr
         found["windows"] = stage_scope.windows_of(session, scope, found["id"])
         found["closable_here"] = [w for w in found["windows"] if w["own_desk"] and w["closed_at"] is None]
     return render(request, "stages.html", scope, calls=calls, now=now, may_open_calls=stage_scope.may_open_calls(scope),
-                  windows_shown=stage_scope.WINDOWS_SHOWN)
+                  windows_shown=stage_scope.WINDOWS_SHOWN, outcome_labels=stage_close.OUTCOME_LABELS)
 
 
 for _stage in (stage_open, stage_intake, stage_close):

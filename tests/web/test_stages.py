@@ -206,6 +206,18 @@ def test_a_file_that_is_not_an_xlsx_workbook_is_refused(client, quota_programme,
     assert application_count(engine) == before
 
 
+def test_a_file_over_the_size_limit_is_refused_unread(client, quota_programme, world, engine, tmp_path, monkeypatch):
+    from srdi.web import stage_intake
+
+    sample = write_sample_workbook(tmp_path / "big.xlsx", HEBEI, 2026, ["130102"], n=3, seed=7)
+    monkeypatch.setattr(stage_intake, "MAX_UPLOAD_BYTES", 1024)
+    before = application_count(engine)
+    login(client, "hebei")
+    answer = _upload(client, world.call_id, "big.xlsx", sample.path.read_bytes())
+    assert f"文件超过 {stage_intake.MAX_UPLOAD_MB} MB，未导入" in answer.text
+    assert application_count(engine) == before
+
+
 def test_the_empty_template_downloads_with_the_programmes_headers(client, quota_programme, world, tmp_path):
     login(client, "changan")
     answer = client.get(f"/stages/calls/{world.call_id}/intake/template")
@@ -264,6 +276,9 @@ def test_confirming_closes_the_window_and_moves_the_applications(client, city_st
     window = city_window(engine)
     assert window.closed_by == "sjz" and window.outcome["quota_cut"] == 1
     assert 'id="close-done"' in answer.text and 'id="close-form"' not in answer.text
+    overview = client.get("/stages").text
+    row = overview.split(f'data-desk="{SJZ}"')[1].split("</tr>")[0]
+    assert "已结束" in row and "报送上级 2，超出名额 1" in row
 
 
 def test_a_confirmation_of_a_different_plan_than_the_current_one_is_refused(client, city_stage, engine):
